@@ -1,0 +1,579 @@
+import {
+  MemoryStorage,
+  RaftNode,
+  SeededRng,
+  type Entry,
+  type Logger,
+  type Message,
+  type NodeId,
+  type Ready,
+  type TestingBugs,
+} from "../src/index.js";
+import { entryDigest, SafetyChecker, Violation } from "./checker.js";
+import { CALM, SimNetwork, type LinkFaults } from "./network.js";
+
+export interface SimOptions {
+  readonly seed: number;
+  /** Cluster size (3 and 5 are the usual). */
+  readonly nodes: number;
+  /** Milliseconds of faults before everything heals. */
+  readonly chaosMs?: number;
+  /** After healing: how long a leader and then a committed proposal may take to appear. */
+  readonly livenessBoundMs?: number;
+  readonly tickMs?: number;
+  readonly electionTicks?: number;
+  readonly heartbeatTicks?: number;
+  /** Receives a readable trace of the run (slows it down). */
+  readonly trace?: (line: string) => void;
+  /** Also trace every message delivery and the core's debug logs. */
+  readonly verbose?: boolean;
+  readonly testingBugs?: TestingBugs;
+}
+
+export interface SimStats {
+  ms: number;
+  messagesSent: number;
+  messagesDropped: number;
+  messagesDuplicated: number;
+  crashes: number;
+  partitions: number;
+  leaderTerms: number;
+  writesAcked: number;
+  readsChecked: number;
+  checks: number;
+  /** Milliseconds from healing to a leader known by every node. */
+  healToLeaderMs: number | undefined;
+  /** Milliseconds from that leader to a proposal applied on every node. */
+  healToCommitMs: number | undefined;
+  finalCommit: number;
+}
+
+export interface SimResult {
+  readonly ok: boolean;
+  readonly seed: number;
+  readonly nodes: number;
+  readonly failure?: { readonly property: string; readonly message: string; readonly atMs: number };
+  readonly stats: SimStats;
+}
+
+interface SimNode {
+  readonly id: NodeId;
+  readonly storage: MemoryStorage;
+  raft: RaftNode | undefined;
+  readonly tickPhase: number;
+  restarts: number;
+  /** The state machine: digests of the normal entries applied, by index. */
+  applied: number[];
+  /** Writes proposed through this node, by log index, waiting to be applied. */
+  pendingWrites: Map<number, PendingWrite>;
+  /** Reads asked of this node: ctx -> the highest acknowledged write index when asked. */
+  pendingReads: Map<string, number>;
+}
+
+interface PendingWrite {
+  readonly term: number;
+  readonly data: Uint8Array;
+}
+
+interface Client {
+  readonly id: number;
+  nextActionAt: number;
+  leader: NodeId | undefined;
+  seq: number;
+}
+
+const encoder = new TextEncoder();
+
+/** Deterministic seed mixing for derived RNG streams. */
+function mix(...parts: number[]): number {
+  let h = 0x12345678;
+  for (const p of parts) {
+    h = Math.imul(h ^ (p >>> 0), 0x9e3779b1) >>> 0;
+    h = (h ^ (h >>> 15)) >>> 0;
+  }
+  return h;
+}
+
+/**
+ * One simulated run: a cluster of RaftNodes on a faulty network, with crashes, partitions and
+ * clients, driven entirely by one seed. Safety is checked after every step; liveness after the
+ * faults heal. Same seed, same run, to the message.
+ */
+export class Simulation {
+  private readonly tickMs: number;
+  private readonly chaosMs: number;
+  private readonly livenessBoundMs: number;
+  private readonly electionTicks: number;
+  private readonly heartbeatTicks: number;
+  private readonly ids: NodeId[];
+  private readonly nodes = new Map<NodeId, SimNode>();
+  private readonly net: SimNetwork;
+  private readonly faultRng: SeededRng;
+  private readonly clientRng: SeededRng;
+  private readonly checker: SafetyChecker;
+  private readonly events = new Map<number, (() => void)[]>();
+  private readonly clients: Client[] = [];
+  /** Protocol settings drawn from the seed, so runs cover small windows and both election modes. */
+  private readonly variant: {
+    preVote: boolean;
+    checkQuorum: boolean;
+    maxEntriesPerMessage: number;
+    maxInflightMessages: number;
+  };
+  private now = 0;
+  private chaos = true;
+  private maxAckedIndex = 0;
+  /** Acknowledged writes: index -> digest of what the client was told was written. */
+  private readonly acked = new Map<number, number>();
+  private readonly stats: SimStats = {
+    ms: 0,
+    messagesSent: 0,
+    messagesDropped: 0,
+    messagesDuplicated: 0,
+    crashes: 0,
+    partitions: 0,
+    leaderTerms: 0,
+    writesAcked: 0,
+    readsChecked: 0,
+    checks: 0,
+    healToLeaderMs: undefined,
+    healToCommitMs: undefined,
+    finalCommit: 0,
+  };
+
+  constructor(private readonly opts: SimOptions) {
+    this.tickMs = opts.tickMs ?? 10;
+    this.chaosMs = opts.chaosMs ?? 4000;
+    this.livenessBoundMs = opts.livenessBoundMs ?? 5000;
+    this.electionTicks = opts.electionTicks ?? 10;
+    this.heartbeatTicks = opts.heartbeatTicks ?? 2;
+    this.ids = Array.from({ length: opts.nodes }, (_, i) => i + 1);
+    this.net = new SimNetwork(new SeededRng(mix(opts.seed, 1)));
+    this.faultRng = new SeededRng(mix(opts.seed, 2));
+    this.clientRng = new SeededRng(mix(opts.seed, 3));
+    this.checker = new SafetyChecker(this.ids);
+    const variantRng = new SeededRng(mix(opts.seed, 5));
+    this.variant = {
+      preVote: variantRng.chance(0.75),
+      checkQuorum: variantRng.chance(0.75),
+      maxEntriesPerMessage: variantRng.pick([1, 2, 8, 256]),
+      maxInflightMessages: variantRng.pick([1, 2, 16, 64]),
+    };
+    const phaseRng = new SeededRng(mix(opts.seed, 4));
+    for (const id of this.ids) {
+      const node: SimNode = {
+        id,
+        storage: new MemoryStorage(),
+        raft: undefined,
+        tickPhase: phaseRng.int(this.tickMs),
+        restarts: 0,
+        applied: [],
+        pendingWrites: new Map(),
+        pendingReads: new Map(),
+      };
+      this.nodes.set(id, node);
+      this.start(node);
+    }
+    for (let c = 1; c <= 4; c++) this.clients.push({ id: c, nextActionAt: this.clientRng.between(50, 150), leader: undefined, seq: 0 });
+  }
+
+  run(): SimResult {
+    this.trace(`${this.stamp()} START seed=${this.opts.seed} nodes=${this.opts.nodes} ${JSON.stringify(this.variant)}`);
+    try {
+      this.runChaos();
+      this.heal();
+      this.checkLiveness();
+      this.finish();
+      return this.result(undefined);
+    } catch (e) {
+      const property = e instanceof Violation ? e.property : "core invariant";
+      const message = e instanceof Error ? e.message : String(e);
+      this.trace(`VIOLATION ${message}`);
+      return this.result({ property, message, atMs: this.now });
+    }
+  }
+
+  private result(failure: SimResult["failure"]): SimResult {
+    this.stats.ms = this.now;
+    this.stats.messagesSent = this.net.sent;
+    this.stats.messagesDropped = this.net.dropped;
+    this.stats.messagesDuplicated = this.net.duplicated;
+    this.stats.leaderTerms = this.checker.leaders().size;
+    this.stats.checks = this.checker.checks;
+    this.stats.finalCommit = this.checker.committedIndex();
+    const base = { ok: failure === undefined, seed: this.opts.seed, nodes: this.opts.nodes, stats: this.stats };
+    return failure === undefined ? base : { ...base, failure };
+  }
+
+  // ---- time -----------------------------------------------------------------------------
+
+  private runChaos(): void {
+    this.scheduleNextFault(0);
+    while (this.now < this.chaosMs) this.stepMs(true);
+  }
+
+  /** Advance one millisecond: scheduled events, deliveries, ticks, clients. */
+  private stepMs(clientsActive: boolean): void {
+    const t = this.now;
+    const due = this.events.get(t);
+    if (due !== undefined) {
+      this.events.delete(t);
+      for (const ev of due) ev();
+    }
+    for (const m of this.net.due(t)) this.deliver(m);
+    for (const node of this.nodes.values()) {
+      if (node.raft !== undefined && (t + node.tickPhase) % this.tickMs === 0) {
+        node.raft.tick();
+        this.drive(node);
+      }
+    }
+    if (clientsActive) {
+      for (const c of this.clients) {
+        if (c.nextActionAt <= t) {
+          this.clientAct(c);
+          c.nextActionAt = t + this.clientRng.between(1, 30);
+        }
+      }
+    }
+    this.now++;
+  }
+
+  private at(t: number, ev: () => void): void {
+    const list = this.events.get(t);
+    if (list === undefined) this.events.set(t, [ev]);
+    else list.push(ev);
+  }
+
+  // ---- nodes ----------------------------------------------------------------------------
+
+  private logger(node: SimNode): Logger | undefined {
+    const out = this.opts.trace;
+    if (out === undefined) return undefined;
+    const line = (level: string) => (fields: Record<string, unknown>, msg: string) =>
+      out(`${String(this.now).padStart(6)}ms n${node.id} ${level} ${msg} ${JSON.stringify(fields)}`);
+    return { debug: this.opts.verbose ? line("debug") : () => {}, info: line("info "), warn: line("warn ") };
+  }
+
+  private start(node: SimNode): void {
+    const logger = this.logger(node);
+    node.raft = new RaftNode(
+      {
+        id: node.id,
+        voters: this.ids,
+        electionTicks: this.electionTicks,
+        ...this.variant,
+        heartbeatTicks: this.heartbeatTicks,
+        rng: new SeededRng(mix(this.opts.seed, 100 + node.id, node.restarts)),
+        ...(logger === undefined ? {} : { logger }),
+        ...(this.opts.testingBugs === undefined ? {} : { testingBugs: this.opts.testingBugs }),
+      },
+      node.storage,
+    );
+    node.applied = [];
+    this.checker.onRestart(node.id, 0);
+  }
+
+  private crash(node: SimNode, why: string): void {
+    if (node.raft === undefined) return;
+    this.trace(`${this.stamp()} n${node.id} CRASH (${why})`);
+    node.raft = undefined;
+    node.pendingWrites.clear();
+    node.pendingReads.clear();
+    this.stats.crashes++;
+  }
+
+  private restart(node: SimNode): void {
+    if (node.raft !== undefined) return;
+    node.restarts++;
+    this.trace(`${this.stamp()} n${node.id} RESTART (from ${node.storage.lastIndex()} persisted entries)`);
+    this.start(node);
+    this.drive(node);
+  }
+
+  private deliver(m: Message): void {
+    const node = this.nodes.get(m.to);
+    if (node?.raft === undefined) return;
+    if (this.opts.verbose) this.trace(`${this.stamp()} n${m.to} <- n${m.from} ${describe(m)}`);
+    node.raft.step(m);
+    this.drive(node);
+  }
+
+  /** Carry out every Ready the node has, the way a real driver does, with crashes possible. */
+  private drive(node: SimNode): void {
+    while (node.raft?.hasReady()) {
+      const raft: RaftNode = node.raft;
+      const rd: Ready = raft.ready();
+      for (const m of rd.messages) this.net.send(m, this.now);
+      if (this.chaos && this.faultRng.chance(0.001)) {
+        this.crash(node, "after sending, before persisting");
+        return;
+      }
+      node.storage.persist(rd.hardState, rd.entries);
+      this.checker.onPersist(node.id, rd.hardState, rd.entries);
+      if (this.chaos && this.faultRng.chance(0.001)) {
+        this.crash(node, "after persisting, before responding");
+        return;
+      }
+      for (const m of rd.persistedMessages) this.net.send(m, this.now);
+      for (const e of rd.committedEntries) this.apply(node, e);
+      for (const rs of rd.readStates) this.serveRead(node, rs.ctx, rs.index);
+      raft.advance();
+    }
+    const raft = node.raft;
+    if (raft === undefined) return;
+    const st = raft.status();
+    this.checker.onStatus(node.id, st.role, st.term, st.commit);
+  }
+
+  private apply(node: SimNode, e: Entry): void {
+    this.checker.onApply(node.id, e);
+    node.applied[e.index] = entryDigest(e);
+    const w = node.pendingWrites.get(e.index);
+    if (w === undefined) return;
+    node.pendingWrites.delete(e.index);
+    if (e.term === w.term && e.type === "normal" && bytesEqual(e.data, w.data)) {
+      this.acked.set(e.index, entryDigest(e));
+      this.maxAckedIndex = Math.max(this.maxAckedIndex, e.index);
+      this.stats.writesAcked++;
+    }
+  }
+
+  private serveRead(node: SimNode, ctx: string, index: number): void {
+    const mustSee = node.pendingReads.get(ctx);
+    if (mustSee === undefined) return;
+    node.pendingReads.delete(ctx);
+    // Linearizability of ReadIndex: the read must reflect every write acknowledged before it began.
+    if (index < mustSee) {
+      throw new Violation(
+        "linearizable read",
+        `node ${node.id} answered read ${ctx} at index ${index}, but a write at ${mustSee} was acknowledged before the read began`,
+      );
+    }
+    this.stats.readsChecked++;
+  }
+
+  // ---- clients --------------------------------------------------------------------------
+
+  private clientAct(c: Client): void {
+    const targetId = c.leader ?? this.clientRng.pick(this.ids);
+    const node = this.nodes.get(targetId)!;
+    if (node.raft === undefined) {
+      c.leader = undefined;
+      return;
+    }
+    if (this.clientRng.chance(0.75)) {
+      c.seq++;
+      const data = encoder.encode(`c${c.id}-${c.seq}`);
+      const r = node.raft.propose(data);
+      if (r.ok) node.pendingWrites.set(r.value.index, { term: r.value.term, data });
+      else c.leader = r.error.leaderId;
+    } else {
+      const ctx = `c${c.id}-r${c.seq}-${this.now}`;
+      const r = node.raft.readIndex(ctx);
+      if (r.ok) node.pendingReads.set(ctx, this.maxAckedIndex);
+      else c.leader = r.error.leaderId;
+    }
+    this.drive(node);
+  }
+
+  // ---- faults ---------------------------------------------------------------------------
+
+  private scheduleNextFault(after: number): void {
+    const t = after + this.faultRng.between(50, 400);
+    if (t < this.chaosMs) this.at(t, () => this.injectFault());
+  }
+
+  private injectFault(): void {
+    if (!this.chaos) return;
+    const r = this.faultRng.float();
+    const live = [...this.nodes.values()].filter((n) => n.raft !== undefined);
+    const leaders = live.filter((n) => n.raft!.status().role === "leader");
+    if (r < 0.3 && live.length > 0) {
+      // Leaders are the interesting victims: half the time, kill one.
+      const victim = leaders.length > 0 && this.faultRng.chance(0.5) ? this.faultRng.pick(leaders) : this.faultRng.pick(live);
+      this.crash(victim, "killed");
+      this.at(this.now + this.faultRng.between(100, 1500), () => this.restart(victim));
+    } else if (r < 0.55) {
+      const groups = this.randomPartition();
+      this.trace(`${this.stamp()} PARTITION ${groups.map((g) => `{${g.join(",")}}`).join(" ")}`);
+      this.net.partition(groups);
+      this.stats.partitions++;
+      this.at(this.now + this.faultRng.between(200, 1500), () => this.healLinks());
+    } else if (r < 0.65) {
+      const from = this.faultRng.pick(this.ids);
+      const to = this.faultRng.pick(this.ids.filter((x) => x !== from));
+      this.trace(`${this.stamp()} CUT one way n${from} -> n${to}`);
+      this.net.cutLink(from, to);
+      this.stats.partitions++;
+      this.at(this.now + this.faultRng.between(200, 1500), () => this.healLinks());
+    } else {
+      const faults: LinkFaults = {
+        drop: this.faultRng.float() * 0.2,
+        duplicate: this.faultRng.float() * 0.1,
+        minDelay: 1,
+        maxDelay: this.faultRng.pick([5, 10, 30, 60]),
+      };
+      this.trace(`${this.stamp()} LINKS ${JSON.stringify(faults)}`);
+      this.net.faults = faults;
+      this.at(this.now + this.faultRng.between(200, 1500), () => {
+        if (this.chaos) this.net.faults = CALM;
+      });
+    }
+    this.scheduleNextFault(this.now);
+  }
+
+  private healLinks(): void {
+    if (!this.chaos || this.net.cutLinks() === 0) return;
+    this.trace(`${this.stamp()} HEAL links`);
+    this.net.heal();
+  }
+
+  /** Either one node cut off alone, or a random split into two sides. */
+  private randomPartition(): NodeId[][] {
+    if (this.faultRng.chance(0.5)) {
+      // Often the leader, cut off with no majority (a minority leader).
+      const leader = this.ids.find((id) => this.nodes.get(id)!.raft?.status().role === "leader");
+      const alone = leader !== undefined && this.faultRng.chance(0.5) ? leader : this.faultRng.pick(this.ids);
+      return [[alone], this.ids.filter((x) => x !== alone)];
+    }
+    const a: NodeId[] = [];
+    const b: NodeId[] = [];
+    for (const id of this.ids) (this.faultRng.chance(0.5) ? a : b).push(id);
+    return a.length === 0 || b.length === 0 ? [[this.ids[0]!], this.ids.slice(1)] : [a, b];
+  }
+
+  // ---- healing and liveness -------------------------------------------------------------
+
+  private heal(): void {
+    this.chaos = false;
+    this.trace(`${this.stamp()} HEAL everything: links calm, partitions gone, every node restarted`);
+    this.net.heal();
+    this.net.faults = CALM;
+    for (const node of this.nodes.values()) this.restart(node);
+  }
+
+  /** A leader known to every node, within the bound. */
+  private stableLeader(): NodeId | undefined {
+    let leader: NodeId | undefined;
+    let term: number | undefined;
+    for (const node of this.nodes.values()) {
+      const st = node.raft?.status();
+      if (st === undefined || st.leaderId === 0) return undefined;
+      if (leader === undefined) {
+        leader = st.leaderId;
+        term = st.term;
+      } else if (leader !== st.leaderId || term !== st.term) return undefined;
+    }
+    return leader;
+  }
+
+  private checkLiveness(): void {
+    const healedAt = this.now;
+    let leader: NodeId | undefined;
+    while ((leader = this.stableLeader()) === undefined) {
+      if (this.now - healedAt > this.livenessBoundMs) {
+        throw new Violation("liveness", `no leader known to all nodes ${this.livenessBoundMs} ms after healing`);
+      }
+      this.stepMs(true);
+    }
+    this.stats.healToLeaderMs = this.now - healedAt;
+    this.trace(`${this.stamp()} LIVENESS leader n${leader} known to all`);
+
+    // A proposal through the leader must commit and be applied everywhere.
+    const electedAt = this.now;
+    // Followers may first have to catch up: allow a round trip per window of entries behind.
+    const window = this.variant.maxEntriesPerMessage * this.variant.maxInflightMessages;
+    const catchUpMs = Math.ceil(this.checker.maxLogLength() / window) * 2 * CALM.maxDelay;
+    const commitBoundMs = this.livenessBoundMs + catchUpMs;
+    const data = encoder.encode(`liveness-${this.opts.seed}`);
+    let expected: { index: number; digest: number } | undefined;
+    for (;;) {
+      if (this.now - electedAt > commitBoundMs) {
+        throw new Violation("liveness", `a proposal was not applied on every node within ${commitBoundMs} ms`);
+      }
+      if (expected === undefined) {
+        const l = this.stableLeader();
+        const node = l === undefined ? undefined : this.nodes.get(l);
+        const r = node?.raft?.propose(data);
+        if (r?.ok) {
+          const { index, term } = r.value;
+          expected = { index, digest: entryDigest({ index, term, type: "normal", data }) };
+          this.drive(node!);
+        }
+      } else {
+        const at = expected.index;
+        const applied = [...this.nodes.values()].map((n) => n.applied[at]);
+        if (applied.every((d) => d === expected!.digest)) break;
+        // Another leader overwrote it before it committed: propose again.
+        if (applied.some((d) => d !== undefined && d !== expected!.digest)) expected = undefined;
+      }
+      this.stepMs(false);
+    }
+    this.stats.healToCommitMs = this.now - electedAt;
+  }
+
+  /** Let in-flight work settle, then compare every node's applied sequence and acked writes. */
+  private finish(): void {
+    const settleUntil = this.now + 20 * this.tickMs * this.electionTicks;
+    const commit = () => this.checker.committedIndex();
+    while (this.now < settleUntil && !this.ids.every((id) => this.nodes.get(id)!.raft?.status().applied === commit())) {
+      this.stepMs(false);
+    }
+    const reference = this.nodes.get(this.ids[0]!)!;
+    for (const node of this.nodes.values()) {
+      const applied = node.raft?.status().applied ?? 0;
+      if (applied !== commit()) {
+        throw new Violation("convergence", `node ${node.id} applied ${applied} of ${commit()} committed entries after settling`);
+      }
+      for (let i = 1; i <= applied; i++) {
+        if (node.applied[i] !== reference.applied[i]) {
+          throw new Violation("convergence", `nodes ${reference.id} and ${node.id} applied different entries at ${i}`);
+        }
+      }
+    }
+    for (const [index, digest] of this.acked) {
+      if (reference.applied[index] !== digest) {
+        throw new Violation("durability", `the write acknowledged at index ${index} is not in the final log`);
+      }
+    }
+  }
+
+  // ---- trace ----------------------------------------------------------------------------
+
+  private stamp(): string {
+    return `${String(this.now).padStart(6)}ms`;
+  }
+
+  private trace(line: string): void {
+    this.opts.trace?.(line);
+  }
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function describe(m: Message): string {
+  switch (m.type) {
+    case "VoteRequest":
+      return `${m.preVote ? "PreVote" : "Vote"}Request term=${m.term} last=${m.lastLogIndex}/${m.lastLogTerm}`;
+    case "VoteResponse":
+      return `${m.preVote ? "PreVote" : "Vote"}Response term=${m.term} granted=${m.granted}`;
+    case "AppendEntries":
+      return `AppendEntries term=${m.term} prev=${m.prevLogIndex}/${m.prevLogTerm} n=${m.entries.length} commit=${m.leaderCommit}`;
+    case "AppendEntriesResponse":
+      return m.success
+        ? `AppendEntriesResponse term=${m.term} ok match=${m.matchIndex}`
+        : `AppendEntriesResponse term=${m.term} reject=${m.rejectedIndex} hint=${m.conflictIndex}/${m.conflictTerm}`;
+    case "Heartbeat":
+      return `Heartbeat term=${m.term} commit=${m.commit} read=${m.readSeq}`;
+    case "HeartbeatResponse":
+      return `HeartbeatResponse term=${m.term} read=${m.readSeq}`;
+  }
+}
+
+export function runSimulation(opts: SimOptions): SimResult {
+  return new Simulation(opts).run();
+}

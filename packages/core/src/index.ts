@@ -1,0 +1,32 @@
+export { ConfigError, resolveConfig, type RaftConfig, type ResolvedConfig, type TestingBugs } from "./config.js";
+export { entrySize, ENTRY_OVERHEAD_BYTES, limitSize, type Entry, type EntryType } from "./entry.js";
+export type { Logger } from "./logger.js";
+export { MemoryStorage } from "./memory-storage.js";
+export {
+  isResponse,
+  type AppendEntries,
+  type AppendEntriesResponse,
+  type Heartbeat,
+  type HeartbeatResponse,
+  type Message,
+  type MessageType,
+  type VoteRequest,
+  type VoteResponse,
+} from "./messages.js";
+export { majority, quorumValue } from "./quorum.js";
+export type { ReadState } from "./raft.js";
+export { RaftNode, type NodeStatus, type Ready } from "./raft-node.js";
+export {
+  err,
+  ok,
+  type NotLeader,
+  type Proposed,
+  type ProposeError,
+  type ProposeResult,
+  type ReadIndexError,
+  type ReadIndexResult,
+  type Result,
+} from "./results.js";
+export { SeededRng, type Rng } from "./rng.js";
+export type { LogStorage, Storage } from "./storage.js";
+export { EMPTY_HARD_STATE, hardStateEqual, NONE, type HardState, type NodeId, type Role, type SoftState } from "./types.js";

@@ -1,0 +1,102 @@
+import type { Entry } from "./entry.js";
+import type { NodeId } from "./types.js";
+
+/**
+ * Everything Raft nodes say to each other. A discriminated union on `type`: every switch over
+ * it is exhaustive (the linter checks), so adding a message forces every handler to decide.
+ *
+ * `term` is always the sender's current term, except in a granted pre-vote response, which
+ * carries the term the pre-candidate proposed (see VoteResponse).
+ */
+export type Message =
+  | VoteRequest
+  | VoteResponse
+  | AppendEntries
+  | AppendEntriesResponse
+  | Heartbeat
+  | HeartbeatResponse;
+
+export type MessageType = Message["type"];
+
+interface Envelope {
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: number;
+}
+
+/**
+ * RequestVote (paper figure 2), or its pre-vote rehearsal (dissertation 9.6) when `preVote`.
+ * A pre-vote asks "would you vote for me at `term`?" without anyone changing their term, so a
+ * node returning from a partition cannot depose a healthy leader by inflating terms.
+ */
+export interface VoteRequest extends Envelope {
+  readonly type: "VoteRequest";
+  readonly preVote: boolean;
+  readonly lastLogIndex: number;
+  readonly lastLogTerm: number;
+}
+
+export interface VoteResponse extends Envelope {
+  readonly type: "VoteResponse";
+  readonly preVote: boolean;
+  readonly granted: boolean;
+}
+
+/**
+ * AppendEntries (paper figure 2). Entries follow (prevLogIndex, prevLogTerm); the receiver
+ * accepts them only if its log holds that entry, which by induction makes the logs match.
+ */
+export interface AppendEntries extends Envelope {
+  readonly type: "AppendEntries";
+  readonly prevLogIndex: number;
+  readonly prevLogTerm: number;
+  readonly entries: readonly Entry[];
+  readonly leaderCommit: number;
+}
+
+/**
+ * The answer to AppendEntries.
+ * - success: the follower's log matches the leader's up to `matchIndex`.
+ * - rejection: the follower's log does not hold (rejectedIndex, its term). The hint lets the
+ *   leader skip a whole term per round trip: `conflictTerm` is the term the follower has at
+ *   `rejectedIndex` (0 if its log is shorter) and `conflictIndex` the first index it holds of
+ *   that term (or its last index + 1 when the log is shorter).
+ */
+export interface AppendEntriesResponse extends Envelope {
+  readonly type: "AppendEntriesResponse";
+  readonly success: boolean;
+  readonly matchIndex: number;
+  readonly rejectedIndex: number;
+  readonly conflictTerm: number;
+  readonly conflictIndex: number;
+}
+
+/**
+ * The leader's keep-alive. Apart from AppendEntries so it needs no log check: `commit` is
+ * min(leader commit, follower's match), which the follower's log is known to hold.
+ * `readSeq` ties the answers to ReadIndex requests waiting for a round of confirmation.
+ */
+export interface Heartbeat extends Envelope {
+  readonly type: "Heartbeat";
+  readonly commit: number;
+  readonly readSeq: number;
+}
+
+export interface HeartbeatResponse extends Envelope {
+  readonly type: "HeartbeatResponse";
+  readonly readSeq: number;
+}
+
+/** Requests are sent by leaders and candidates; responses answer them. */
+export function isResponse(m: Message): boolean {
+  switch (m.type) {
+    case "VoteResponse":
+    case "AppendEntriesResponse":
+    case "HeartbeatResponse":
+      return true;
+    case "VoteRequest":
+    case "AppendEntries":
+    case "Heartbeat":
+      return false;
+  }
+}

@@ -1,0 +1,177 @@
+import { resolveConfig, type RaftConfig } from "./config.js";
+import type { Entry } from "./entry.js";
+import type { Message } from "./messages.js";
+import { Raft, type ReadState } from "./raft.js";
+import type { ProposeResult, ReadIndexResult } from "./results.js";
+import type { LogStorage } from "./storage.js";
+import { hardStateEqual, type HardState, type NodeId, type Role, type SoftState } from "./types.js";
+
+/**
+ * One batch of work for the driver, to be carried out in this order:
+ * 1. `messages` may be sent at once, even before persisting (a leader's appends travel while
+ *    it writes its own copy; dissertation 10.2.1).
+ * 2. Persist `hardState` (if present) and `entries` in one atomic write, durably.
+ * 3. Send `persistedMessages` (votes and acknowledgements promise what was just persisted).
+ * 4. Apply `committedEntries` to the state machine, in order; serve `readStates` once applied
+ *    has reached their index.
+ * 5. Call advance().
+ */
+export interface Ready {
+  /** Present when role or leader changed since the last Ready. */
+  readonly softState: SoftState | undefined;
+  /** Present when term, vote or commit changed: persist it. */
+  readonly hardState: HardState | undefined;
+  /** Entries to append; the first may overwrite a stored suffix from its index on. */
+  readonly entries: readonly Entry[];
+  readonly messages: readonly Message[];
+  readonly persistedMessages: readonly Message[];
+  readonly committedEntries: readonly Entry[];
+  readonly readStates: readonly ReadState[];
+}
+
+export interface NodeStatus {
+  readonly id: NodeId;
+  readonly role: Role;
+  readonly term: number;
+  readonly vote: NodeId;
+  readonly leaderId: NodeId;
+  readonly commit: number;
+  readonly applied: number;
+  readonly lastIndex: number;
+  readonly lastTerm: number;
+  readonly peers: readonly { id: NodeId; match: number; next: number; state: string; recentActive: boolean }[];
+}
+
+/**
+ * The core's public face: a Raft node as a deterministic state machine.
+ *
+ * Inputs: tick(), step(message), propose(data), readIndex(ctx). Output: a Ready, taken with
+ * ready() when hasReady(), carried out by the driver, then acknowledged with advance().
+ * Contract: between ready() and advance() no other input may be given; the driver handles one
+ * Ready completely (it is synchronous with durable storage) before the next input.
+ */
+export class RaftNode {
+  private readonly raft: Raft;
+  private prevHardState: HardState;
+  private prevSoftState: SoftState;
+  private inFlight: Ready | undefined;
+
+  constructor(config: RaftConfig, storage: LogStorage) {
+    this.raft = new Raft(resolveConfig(config), storage);
+    this.prevHardState = storage.hardState();
+    this.prevSoftState = this.softState();
+  }
+
+  get id(): NodeId {
+    return this.raft.id;
+  }
+
+  tick(): void {
+    this.assertNoReadyInFlight("tick");
+    this.raft.tick();
+  }
+
+  step(message: Message): void {
+    this.assertNoReadyInFlight("step");
+    this.raft.step(message);
+  }
+
+  /** Append `data` to the log if this node leads. Committed when it shows in committedEntries. */
+  propose(data: Uint8Array): ProposeResult {
+    this.assertNoReadyInFlight("propose");
+    return this.raft.propose(data);
+  }
+
+  /** Request a linearizable read; the answer is a ReadState with this ctx in a later Ready. */
+  readIndex(ctx: string): ReadIndexResult {
+    this.assertNoReadyInFlight("readIndex");
+    return this.raft.readIndex(ctx);
+  }
+
+  hasReady(): boolean {
+    if (this.inFlight !== undefined) return false;
+    const r = this.raft;
+    return (
+      r.hasPendingAppends() ||
+      r.msgs.length > 0 ||
+      r.msgsAfterPersist.length > 0 ||
+      r.readStates.length > 0 ||
+      r.log.unstableEntries().length > 0 ||
+      r.log.committed > r.log.applied ||
+      !hardStateEqual(this.hardState(), this.prevHardState) ||
+      !softStateEqual(this.softState(), this.prevSoftState)
+    );
+  }
+
+  ready(): Ready {
+    if (this.inFlight !== undefined) throw new Error("ready() called again before advance()");
+    const r = this.raft;
+    r.flushAppends();
+    const hs = this.hardState();
+    const ss = this.softState();
+    const rd: Ready = {
+      softState: softStateEqual(ss, this.prevSoftState) ? undefined : ss,
+      hardState: hardStateEqual(hs, this.prevHardState) ? undefined : hs,
+      entries: r.log.unstableEntries(),
+      messages: r.msgs,
+      persistedMessages: r.msgsAfterPersist,
+      committedEntries: r.log.slice(r.log.applied + 1, r.log.committed + 1, r.cfg.maxApplyBytesPerReady),
+      readStates: r.readStates,
+    };
+    r.msgs = [];
+    r.msgsAfterPersist = [];
+    r.readStates = [];
+    this.inFlight = rd;
+    return rd;
+  }
+
+  /** The last Ready has been carried out: its entries and hard state are durable, its entries applied. */
+  advance(): void {
+    const rd = this.inFlight;
+    if (rd === undefined) throw new Error("advance() without a ready()");
+    this.inFlight = undefined;
+    const r = this.raft;
+    if (rd.hardState !== undefined) this.prevHardState = rd.hardState;
+    if (rd.softState !== undefined) this.prevSoftState = rd.softState;
+    const lastEntry = rd.entries[rd.entries.length - 1];
+    if (lastEntry !== undefined) r.log.stableTo(lastEntry.index);
+    const lastApplied = rd.committedEntries[rd.committedEntries.length - 1];
+    if (lastApplied !== undefined) r.log.applied = lastApplied.index;
+    // The leader's own copy counts toward a majority only once it is durable.
+    if (lastEntry !== undefined && r.maybeCommit()) r.broadcastAppend();
+  }
+
+  status(): NodeStatus {
+    const r = this.raft;
+    return {
+      id: r.id,
+      role: r.role,
+      term: r.term,
+      vote: r.vote,
+      leaderId: r.leaderId,
+      commit: r.log.committed,
+      applied: r.log.applied,
+      lastIndex: r.log.lastIndex(),
+      lastTerm: r.log.lastTerm(),
+      peers: r.progressReport(),
+    };
+  }
+
+  private hardState(): HardState {
+    return { term: this.raft.term, vote: this.raft.vote, commit: this.raft.log.committed };
+  }
+
+  private softState(): SoftState {
+    return { role: this.raft.role, leaderId: this.raft.leaderId };
+  }
+
+  private assertNoReadyInFlight(input: string): void {
+    if (this.inFlight !== undefined) {
+      throw new Error(`${input}() while a Ready is in flight: call advance() first`);
+    }
+  }
+}
+
+function softStateEqual(a: SoftState, b: SoftState): boolean {
+  return a.role === b.role && a.leaderId === b.leaderId;
+}

@@ -1,0 +1,652 @@
+import type { ResolvedConfig } from "./config.js";
+import type { Entry } from "./entry.js";
+import type { Logger } from "./logger.js";
+import {
+  isResponse,
+  type AppendEntries,
+  type AppendEntriesResponse,
+  type Heartbeat,
+  type HeartbeatResponse,
+  type Message,
+  type VoteRequest,
+  type VoteResponse,
+} from "./messages.js";
+import { Progress } from "./progress.js";
+import { quorumValue, tallyVotes } from "./quorum.js";
+import { RaftLog } from "./raft-log.js";
+import { err, ok, type ProposeResult, type ReadIndexResult } from "./results.js";
+import type { LogStorage } from "./storage.js";
+import { NONE, type NodeId, type Role } from "./types.js";
+
+/** A linearizable read may be served once the state machine has applied `index`. */
+export interface ReadState {
+  readonly ctx: string;
+  readonly index: number;
+}
+
+interface PendingRead {
+  readonly ctx: string;
+  readonly index: number;
+  readonly seq: number;
+}
+
+const SILENT: Logger = { debug() {}, info() {}, warn() {} };
+
+/**
+ * The Raft protocol for one node: roles, elections, replication, commitment, read index.
+ * Pure: it reacts to tick() and step() by changing its state and queueing messages; RaftNode
+ * turns that into Ready batches. Section numbers refer to the Raft paper ("In Search of an
+ * Understandable Consensus Algorithm", extended version) and Ongaro's dissertation.
+ */
+export class Raft {
+  readonly id: NodeId;
+  readonly log: RaftLog;
+  term: number;
+  vote: NodeId;
+  leaderId: NodeId = NONE;
+  role: Role = "follower";
+
+  /** Messages that may leave before this node persists anything (requests). */
+  msgs: Message[] = [];
+  /** Messages that may leave only after the Ready's state is durable (responses). */
+  msgsAfterPersist: Message[] = [];
+  readStates: ReadState[] = [];
+
+  /** Ticks since the last valid contact from a leader (or, for a leader, since the last quorum check). */
+  private electionElapsed = 0;
+  private heartbeatElapsed = 0;
+  private randomizedElectionTimeout = 0;
+  /** Votes received in the current (pre-)election, by voter. */
+  private votes = new Map<NodeId, boolean>();
+  /** Leader only: replication state of each other voter. */
+  private progress = new Map<NodeId, Progress>();
+  /** Leader only: proposals appended since the last flush, not yet sent to followers. */
+  private appendsPending = false;
+
+  /** Leader only: reads waiting for a heartbeat round that confirms leadership. */
+  private pendingReads: PendingRead[] = [];
+  /** Leader only: reads that arrived before an entry of this term committed. */
+  private readsAwaitingCommit: string[] = [];
+  /** Leader only: sequence of the latest heartbeat round, and the latest each peer answered. */
+  private readSeq = 0;
+  private readAcks = new Map<NodeId, number>();
+
+  private readonly logger: Logger;
+
+  constructor(
+    readonly cfg: ResolvedConfig,
+    storage: LogStorage,
+  ) {
+    this.id = cfg.id;
+    this.logger = cfg.logger ?? SILENT;
+    const hs = storage.hardState();
+    this.term = hs.term;
+    this.vote = hs.vote;
+    this.log = new RaftLog(storage, hs.commit, cfg.applied);
+    this.becomeFollower(this.term, NONE);
+  }
+
+  get voters(): readonly NodeId[] {
+    return this.cfg.voters;
+  }
+
+  private get peers(): NodeId[] {
+    return this.cfg.voters.filter((v) => v !== this.id);
+  }
+
+  // ---- inputs -----------------------------------------------------------------------------
+
+  tick(): void {
+    if (this.role === "leader") this.tickLeader();
+    else this.tickElection();
+  }
+
+  private tickElection(): void {
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.randomizedElectionTimeout) {
+      this.electionElapsed = 0;
+      this.logger.info({ term: this.term, role: this.role }, "election timeout");
+      this.campaign(this.cfg.preVote ? "pre-vote" : "vote");
+    }
+  }
+
+  private tickLeader(): void {
+    this.heartbeatElapsed++;
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.cfg.electionTicks) {
+      this.electionElapsed = 0;
+      if (this.cfg.checkQuorum) {
+        if (!this.quorumActive()) {
+          this.logger.warn({ term: this.term }, "stepping down: no contact with a majority (check-quorum)");
+          this.becomeFollower(this.term, NONE);
+          return;
+        }
+        for (const pr of this.progress.values()) pr.recentActive = false;
+      }
+    }
+    if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
+      this.heartbeatElapsed = 0;
+      this.broadcastHeartbeat();
+    }
+  }
+
+  step(m: Message): void {
+    if (m.to !== this.id) {
+      this.logger.warn({ type: m.type, to: m.to }, "dropping a message addressed to another node");
+      return;
+    }
+    if (!this.cfg.voters.includes(m.from) || m.from === this.id) {
+      this.logger.warn({ type: m.type, from: m.from }, "dropping a message from an unknown sender");
+      return;
+    }
+
+    if (m.term > this.term) {
+      if (m.type === "VoteRequest" && this.inLeaderLease()) {
+        // A leader was heard from within the election timeout: this candidate is likely a node
+        // that lost contact alone. Ignoring it keeps it from deposing a working leader (4.2.3).
+        this.logger.debug({ from: m.from, term: m.term }, "ignoring a vote request inside the leader lease");
+        return;
+      }
+      const termStays =
+        (m.type === "VoteRequest" && m.preVote) ||
+        (m.type === "VoteResponse" && m.preVote && m.granted);
+      if (!termStays) {
+        const leader = m.type === "AppendEntries" || m.type === "Heartbeat" ? m.from : NONE;
+        this.logger.info({ from: m.from, type: m.type, term: m.term, oldTerm: this.term }, "newer term seen");
+        this.becomeFollower(m.term, leader);
+      }
+    } else if (m.term < this.term) {
+      if (m.type === "AppendEntries" || m.type === "Heartbeat") {
+        // A stale leader: tell it our term so it steps down. Without this, a node whose term
+        // went up while it was cut off would ignore the leader forever (it cannot win an
+        // election while the others hold a leader lease).
+        this.send<HeartbeatResponse>({ type: "HeartbeatResponse", to: m.from, term: this.term, readSeq: 0 });
+      } else if (m.type === "VoteRequest" && m.preVote) {
+        this.send<VoteResponse>({
+          type: "VoteResponse",
+          to: m.from,
+          term: this.term,
+          preVote: true,
+          granted: false,
+        });
+      }
+      return;
+    }
+
+    if (m.type === "VoteRequest") {
+      this.handleVoteRequest(m);
+      return;
+    }
+    switch (this.role) {
+      case "leader":
+        this.stepLeader(m);
+        break;
+      case "candidate":
+      case "pre-candidate":
+        this.stepCandidate(m);
+        break;
+      case "follower":
+        this.stepFollower(m);
+        break;
+    }
+  }
+
+  propose(data: Uint8Array): ProposeResult {
+    if (this.role !== "leader") {
+      return err({ type: "NotLeader", leaderId: this.leaderId === NONE ? undefined : this.leaderId });
+    }
+    const entry: Entry = { index: this.log.lastIndex() + 1, term: this.term, type: "normal", data };
+    this.appendEntry(entry);
+    return ok({ index: entry.index, term: entry.term });
+  }
+
+  /**
+   * Ask to serve a linearizable read (dissertation 6.4). The answer arrives as a ReadState in
+   * a later Ready: the commit index at the time of the request, once a majority has confirmed
+   * this node still leads. The caller serves the read after applying up to that index.
+   */
+  readIndex(ctx: string): ReadIndexResult {
+    if (this.role !== "leader") {
+      return err({ type: "NotLeader", leaderId: this.leaderId === NONE ? undefined : this.leaderId });
+    }
+    if (this.log.term(this.log.committed) !== this.term) {
+      // The commit index may lag until an entry of this term commits (the no-op does it).
+      this.readsAwaitingCommit.push(ctx);
+    } else {
+      this.registerRead(ctx);
+    }
+    return ok(undefined);
+  }
+
+  // ---- roles --------------------------------------------------------------------------------
+
+  private reset(term: number): void {
+    if (term !== this.term) {
+      this.term = term;
+      this.vote = NONE;
+    }
+    this.leaderId = NONE;
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.resetRandomizedElectionTimeout();
+    this.votes.clear();
+    this.progress.clear();
+    this.appendsPending = false;
+    this.pendingReads = [];
+    this.readsAwaitingCommit = [];
+    this.readAcks.clear();
+  }
+
+  private resetRandomizedElectionTimeout(): void {
+    // Uniform in [T, 2T): spreads candidates apart so split votes are rare (paper 5.2).
+    this.randomizedElectionTimeout = this.cfg.electionTicks + this.cfg.rng.int(this.cfg.electionTicks);
+  }
+
+  becomeFollower(term: number, leader: NodeId): void {
+    const was = this.role;
+    this.reset(term);
+    this.role = "follower";
+    this.leaderId = leader;
+    if (was !== "follower") this.logger.info({ term, leader, was }, "became follower");
+  }
+
+  private becomePreCandidate(): void {
+    if (this.role === "leader") throw new Error("a leader cannot become a pre-candidate");
+    // Pre-vote changes neither term nor vote: that is its point.
+    this.votes.clear();
+    this.leaderId = NONE;
+    this.resetRandomizedElectionTimeout();
+    this.role = "pre-candidate";
+    this.logger.info({ term: this.term, proposedTerm: this.term + 1 }, "became pre-candidate");
+  }
+
+  private becomeCandidate(): void {
+    if (this.role === "leader") throw new Error("a leader cannot become a candidate");
+    this.reset(this.term + 1);
+    this.vote = this.id;
+    this.role = "candidate";
+    this.logger.info({ term: this.term }, "became candidate");
+  }
+
+  private becomeLeader(): void {
+    if (this.role !== "candidate") throw new Error(`only a candidate can become leader (was ${this.role})`);
+    this.reset(this.term);
+    this.role = "leader";
+    this.leaderId = this.id;
+    for (const peer of this.peers) {
+      this.progress.set(peer, new Progress(this.log.lastIndex() + 1, this.cfg.maxInflightMessages));
+    }
+    this.logger.info({ term: this.term, lastIndex: this.log.lastIndex() }, "became leader");
+    // An entry of the leader's own term lets it commit everything before it (paper 5.4.2)
+    // and learn the commit index that ReadIndex needs.
+    this.appendEntry({ index: this.log.lastIndex() + 1, term: this.term, type: "noop", data: new Uint8Array(0) });
+  }
+
+  // ---- elections ----------------------------------------------------------------------------
+
+  private campaign(kind: "pre-vote" | "vote"): void {
+    if (kind === "pre-vote") this.becomePreCandidate();
+    else this.becomeCandidate();
+    const electionTerm = kind === "pre-vote" ? this.term + 1 : this.term;
+    this.logger.info({ term: electionTerm, preVote: kind === "pre-vote" }, "starting election");
+    if (this.recordVote(this.id, true)) return; // a single-voter cluster wins at once
+    for (const peer of this.peers) {
+      this.send<VoteRequest>({
+        type: "VoteRequest",
+        to: peer,
+        term: electionTerm,
+        preVote: kind === "pre-vote",
+        lastLogIndex: this.log.lastIndex(),
+        lastLogTerm: this.log.lastTerm(),
+      });
+    }
+  }
+
+  /** Count a vote; act on the outcome. Returns whether the election ended. */
+  private recordVote(from: NodeId, granted: boolean): boolean {
+    if (!this.votes.has(from)) this.votes.set(from, granted);
+    let yes = 0;
+    let no = 0;
+    for (const v of this.votes.values()) {
+      if (v) yes++;
+      else no++;
+    }
+    const outcome = tallyVotes(this.cfg.voters.length, yes, no);
+    switch (outcome) {
+      case "won":
+        this.logger.info({ term: this.term, role: this.role, granted: yes, rejected: no }, "won election");
+        if (this.role === "pre-candidate") this.campaign("vote");
+        else this.becomeLeader();
+        return true;
+      case "lost":
+        this.logger.info({ term: this.term, role: this.role, granted: yes, rejected: no }, "lost election");
+        this.becomeFollower(this.term, NONE);
+        return true;
+      case "pending":
+        return false;
+    }
+  }
+
+  private inLeaderLease(): boolean {
+    return this.cfg.checkQuorum && this.leaderId !== NONE && this.electionElapsed < this.cfg.electionTicks;
+  }
+
+  private handleVoteRequest(m: VoteRequest): void {
+    // Invariant: at most one vote per term. A pre-vote binds nothing, so it may be granted
+    // for any newer term.
+    let canVote =
+      this.vote === m.from ||
+      (this.vote === NONE && this.leaderId === NONE) ||
+      (m.preVote && m.term > this.term);
+    if (this.cfg.testingBugs.voteTwicePerTerm && !m.preVote && this.role === "follower") canVote = true;
+    const upToDate = this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm);
+    const granted = canVote && upToDate;
+    this.logger.debug(
+      { from: m.from, term: m.term, preVote: m.preVote, granted, vote: this.vote, upToDate },
+      granted ? "granting vote" : "rejecting vote",
+    );
+    if (granted && !m.preVote) {
+      this.vote = m.from;
+      this.electionElapsed = 0;
+    }
+    this.send<VoteResponse>({
+      type: "VoteResponse",
+      to: m.from,
+      // A granted pre-vote answers in the proposed term so the pre-candidate can count it.
+      term: granted && m.preVote ? m.term : this.term,
+      preVote: m.preVote,
+      granted,
+    });
+  }
+
+  // ---- per-role message handling ------------------------------------------------------------
+
+  private stepFollower(m: Exclude<Message, VoteRequest>): void {
+    switch (m.type) {
+      case "AppendEntries":
+        this.electionElapsed = 0;
+        this.leaderId = m.from;
+        this.handleAppendEntries(m);
+        break;
+      case "Heartbeat":
+        this.electionElapsed = 0;
+        this.leaderId = m.from;
+        this.handleHeartbeat(m);
+        break;
+      case "VoteResponse":
+      case "AppendEntriesResponse":
+      case "HeartbeatResponse":
+        break; // stale answers to a role this node no longer has
+    }
+  }
+
+  private stepCandidate(m: Exclude<Message, VoteRequest>): void {
+    switch (m.type) {
+      case "AppendEntries":
+        // A leader exists in our term (or, for a pre-candidate, in the term we still hold).
+        this.becomeFollower(m.term, m.from);
+        this.handleAppendEntries(m);
+        break;
+      case "Heartbeat":
+        this.becomeFollower(m.term, m.from);
+        this.handleHeartbeat(m);
+        break;
+      case "VoteResponse":
+        if (m.preVote === (this.role === "pre-candidate")) this.recordVote(m.from, m.granted);
+        break;
+      case "AppendEntriesResponse":
+      case "HeartbeatResponse":
+        break;
+    }
+  }
+
+  private stepLeader(m: Exclude<Message, VoteRequest>): void {
+    switch (m.type) {
+      case "AppendEntriesResponse":
+        this.handleAppendEntriesResponse(m);
+        break;
+      case "HeartbeatResponse":
+        this.handleHeartbeatResponse(m);
+        break;
+      case "AppendEntries":
+      case "Heartbeat":
+        // Two leaders in one term would break election safety; it cannot happen unless votes
+        // were lost (storage that did not persist) or forged.
+        this.logger.warn({ from: m.from, term: m.term }, "another leader claims this node's term");
+        break;
+      case "VoteResponse":
+        break;
+    }
+  }
+
+  private handleAppendEntries(m: AppendEntries): void {
+    const reply = (fields: Omit<AppendEntriesResponse, "type" | "from" | "to" | "term">): void =>
+      this.send<AppendEntriesResponse>({ type: "AppendEntriesResponse", to: m.from, term: this.term, ...fields });
+
+    if (m.prevLogIndex < this.log.committed) {
+      // Everything up to our commit index already matches the leader's log.
+      reply({ success: true, matchIndex: this.log.committed, rejectedIndex: 0, conflictTerm: 0, conflictIndex: 0 });
+      return;
+    }
+    const lastNew = this.log.maybeAppend(m.prevLogIndex, m.prevLogTerm, m.entries);
+    if (lastNew !== undefined) {
+      this.log.commitTo(Math.min(m.leaderCommit, lastNew));
+      reply({ success: true, matchIndex: lastNew, rejectedIndex: 0, conflictTerm: 0, conflictIndex: 0 });
+      return;
+    }
+    // The hint: the term we hold at prevLogIndex and where it starts, so the leader can skip
+    // that whole term at once (or, if our log is short, where it ends).
+    const lastIndex = this.log.lastIndex();
+    let conflictTerm = 0;
+    let conflictIndex = lastIndex + 1;
+    if (m.prevLogIndex <= lastIndex) {
+      conflictTerm = this.log.term(m.prevLogIndex)!;
+      conflictIndex = this.log.firstIndexOfTerm(m.prevLogIndex, conflictTerm, this.log.committed + 1);
+    }
+    this.logger.debug(
+      { from: m.from, prevLogIndex: m.prevLogIndex, prevLogTerm: m.prevLogTerm, conflictTerm, conflictIndex },
+      "rejecting append: log does not match",
+    );
+    reply({ success: false, matchIndex: 0, rejectedIndex: m.prevLogIndex, conflictTerm, conflictIndex });
+  }
+
+  private handleHeartbeat(m: Heartbeat): void {
+    this.log.commitTo(m.commit);
+    this.send<HeartbeatResponse>({ type: "HeartbeatResponse", to: m.from, term: this.term, readSeq: m.readSeq });
+  }
+
+  private handleAppendEntriesResponse(m: AppendEntriesResponse): void {
+    const pr = this.progress.get(m.from);
+    if (pr === undefined) return;
+    pr.recentActive = true;
+
+    if (!m.success) {
+      if (pr.maybeDecrease(m.rejectedIndex, this.nextIndexFromHint(m))) {
+        this.logger.debug({ peer: m.from, next: pr.next, rejectedIndex: m.rejectedIndex }, "append rejected; probing");
+        if (pr.state === "replicate") pr.becomeProbe();
+        this.sendAppend(m.from, true);
+      }
+      return;
+    }
+
+    const wasPaused = pr.isPaused();
+    const moved = pr.maybeUpdate(m.matchIndex);
+    if (!moved && !(pr.state === "probe" && pr.match === m.matchIndex)) return; // stale
+    if (pr.state === "probe") pr.becomeReplicate();
+    else pr.inflights.freeLE(m.matchIndex);
+
+    if (this.maybeCommit()) {
+      this.broadcastAppend();
+    } else if (wasPaused) {
+      this.sendAppend(m.from, false);
+    }
+    while (this.sendAppend(m.from, false)) {
+      // stream what is left while the window has room
+    }
+  }
+
+  /**
+   * Where the follower's log may match ours, from its rejection hint: after our last entry of
+   * its conflicting term if we have that term, else the start of its run of that term.
+   */
+  private nextIndexFromHint(m: AppendEntriesResponse): number {
+    if (m.conflictTerm === 0) return m.conflictIndex;
+    const i = this.log.lastIndexWithTermAtMost(m.rejectedIndex, m.conflictTerm);
+    return this.log.term(i) === m.conflictTerm ? i + 1 : m.conflictIndex;
+  }
+
+  private handleHeartbeatResponse(m: HeartbeatResponse): void {
+    const pr = this.progress.get(m.from);
+    if (pr === undefined) return;
+    pr.recentActive = true;
+    pr.probeSent = false;
+    if (pr.state === "replicate" && pr.inflights.full()) pr.inflights.freeFirstOne();
+    // The follower lags: send what it needs, or an empty append whose rejection tells us where
+    // its log really ends (appends may have been lost, or it restarted).
+    if (pr.match < this.log.lastIndex()) this.sendAppend(m.from, true);
+    if (m.readSeq > (this.readAcks.get(m.from) ?? 0)) {
+      this.readAcks.set(m.from, m.readSeq);
+      this.releaseConfirmedReads();
+    }
+  }
+
+  // ---- replication --------------------------------------------------------------------------
+
+  private appendEntry(entry: Entry): void {
+    this.log.append([entry]);
+    this.appendsPending = true;
+    // A single voter needs nobody: its entries commit as soon as they are persisted (advance).
+  }
+
+  /** Send proposals appended since the last flush: one message per follower for a batch. */
+  flushAppends(): void {
+    if (!this.appendsPending) return;
+    this.appendsPending = false;
+    if (this.role !== "leader") return;
+    for (const peer of this.peers) {
+      while (this.sendAppend(peer, false)) {
+        // until the window is full or everything is sent
+      }
+    }
+  }
+
+  hasPendingAppends(): boolean {
+    return this.appendsPending;
+  }
+
+  /**
+   * Send the follower the entries it needs next, if it is not paused. With `sendIfEmpty`, send
+   * even when there are none (to carry the commit index, or to probe). Returns whether sent.
+   */
+  private sendAppend(to: NodeId, sendIfEmpty: boolean): boolean {
+    const pr = this.progress.get(to);
+    if (pr === undefined || pr.isPaused()) return false;
+    const prevLogIndex = pr.next - 1;
+    const prevLogTerm = this.log.term(prevLogIndex);
+    if (prevLogTerm === undefined) {
+      throw new Error(`no term for index ${prevLogIndex} needed by peer ${to} (log starts at ${this.log.firstIndex()})`);
+    }
+    const hi = Math.min(this.log.lastIndex() + 1, pr.next + this.cfg.maxEntriesPerMessage);
+    const entries = this.log.slice(pr.next, hi, this.cfg.maxBytesPerMessage);
+    if (entries.length === 0 && !sendIfEmpty) return false;
+    this.send<AppendEntries>({
+      type: "AppendEntries",
+      to,
+      term: this.term,
+      prevLogIndex,
+      prevLogTerm,
+      entries,
+      leaderCommit: this.log.committed,
+    });
+    pr.sentEntries(entries[entries.length - 1]?.index);
+    return true;
+  }
+
+  broadcastAppend(): void {
+    for (const peer of this.peers) this.sendAppend(peer, true);
+  }
+
+  private broadcastHeartbeat(): void {
+    for (const peer of this.peers) {
+      const pr = this.progress.get(peer)!;
+      this.send<Heartbeat>({
+        type: "Heartbeat",
+        to: peer,
+        term: this.term,
+        commit: Math.min(pr.match, this.log.committed),
+        readSeq: this.readSeq,
+      });
+    }
+  }
+
+  /**
+   * Commit the highest index a majority holds, but only if it is from this leader's term: an
+   * entry of an older term on a majority can still be overwritten (paper 5.4.2, figure 8).
+   * Returns whether the commit index moved.
+   */
+  maybeCommit(): boolean {
+    if (this.role !== "leader") return false;
+    const matches = this.cfg.voters.map((v) =>
+      v === this.id ? this.log.persistedLastIndex() : (this.progress.get(v)?.match ?? 0),
+    );
+    const index = quorumValue(matches);
+    if (index <= this.log.committed) return false;
+    if (this.log.term(index) !== this.term && !this.cfg.testingBugs.commitOldTermByCount) return false;
+    const firstInTerm = this.log.term(this.log.committed) !== this.term;
+    this.log.commitTo(index);
+    if (firstInTerm && this.log.term(index) === this.term) {
+      const waiting = this.readsAwaitingCommit;
+      this.readsAwaitingCommit = [];
+      for (const ctx of waiting) this.registerRead(ctx);
+    }
+    return true;
+  }
+
+  private quorumActive(): boolean {
+    let active = 1; // this leader
+    for (const pr of this.progress.values()) if (pr.recentActive) active++;
+    return tallyVotes(this.cfg.voters.length, active, 0) === "won";
+  }
+
+  // ---- read index ---------------------------------------------------------------------------
+
+  private registerRead(ctx: string): void {
+    if (this.cfg.voters.length === 1) {
+      this.readStates.push({ ctx, index: this.log.committed });
+      return;
+    }
+    this.readSeq++;
+    this.pendingReads.push({ ctx, index: this.log.committed, seq: this.readSeq });
+    this.broadcastHeartbeat();
+  }
+
+  /** Release reads whose heartbeat round a majority (this leader included) has answered. */
+  private releaseConfirmedReads(): void {
+    if (this.pendingReads.length === 0) return;
+    const acked = this.cfg.voters.map((v) => (v === this.id ? this.readSeq : (this.readAcks.get(v) ?? 0)));
+    const confirmed = quorumValue(acked);
+    while (this.pendingReads.length > 0 && this.pendingReads[0]!.seq <= confirmed) {
+      const read = this.pendingReads.shift()!;
+      this.readStates.push({ ctx: read.ctx, index: read.index });
+    }
+  }
+
+  // ---- output -------------------------------------------------------------------------------
+
+  private send<M extends Message>(m: Omit<M, "from">): void {
+    const msg = { ...m, from: this.id } as unknown as Message;
+    if (isResponse(msg)) this.msgsAfterPersist.push(msg);
+    else this.msgs.push(msg);
+  }
+
+  /** What a leader knows of each follower, for status reports. */
+  progressReport(): { id: NodeId; match: number; next: number; state: string; recentActive: boolean }[] {
+    return [...this.progress.entries()].map(([id, pr]) => ({
+      id,
+      match: pr.match,
+      next: pr.next,
+      state: pr.state,
+      recentActive: pr.recentActive,
+    }));
+  }
+}

@@ -1,0 +1,30 @@
+import type { NodeId } from "./types.js";
+
+/** Expected failures are values, not exceptions: the caller decides what to do with them. */
+export type Result<T, E> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: E };
+
+/** This node is not the leader; `leaderId` is the leader it knows of, if any. */
+export interface NotLeader {
+  readonly type: "NotLeader";
+  readonly leaderId: NodeId | undefined;
+}
+
+/** Where a proposal landed in the log. It is not yet committed. */
+export interface Proposed {
+  readonly index: number;
+  readonly term: number;
+}
+
+export type ProposeError = NotLeader;
+export type ProposeResult = Result<Proposed, ProposeError>;
+
+export type ReadIndexError = NotLeader;
+export type ReadIndexResult = Result<void, ReadIndexError>;
+
+export function ok<T>(value: T): { ok: true; value: T } {
+  return { ok: true, value };
+}
+
+export function err<E>(error: E): { ok: false; error: E } {
+  return { ok: false, error };
+}

@@ -1,0 +1,41 @@
+import type { Entry } from "./entry.js";
+import type { HardState } from "./types.js";
+
+/**
+ * What the core reads from durable storage. The core never writes: the driver persists what a
+ * Ready asks (`Storage.persist`), then calls advance().
+ *
+ * Contract:
+ * - Indexes start at 1. The log holds a contiguous range [firstIndex(), lastIndex()]; an empty
+ *   log has lastIndex() === firstIndex() - 1.
+ * - `term(firstIndex() - 1)` is known (0 for an empty, uncompacted log): it anchors the
+ *   consistency check of the first entry.
+ * - Reads are synchronous and must not fail for indexes inside the range; outside it they
+ *   return `undefined` (term) or throw a RangeError (entries), since asking is a core bug.
+ */
+export interface LogStorage {
+  /** The persisted hard state; EMPTY_HARD_STATE for a new node. */
+  hardState(): HardState;
+  /** Index of the first entry available. */
+  firstIndex(): number;
+  /** Index of the last entry; firstIndex() - 1 when the log is empty. */
+  lastIndex(): number;
+  /** Term of the entry at `index`, for index in [firstIndex() - 1, lastIndex()]. */
+  term(index: number): number | undefined;
+  /**
+   * Entries in [lo, hi), at least one if lo < hi, then more while their total size stays within
+   * maxBytes (see entrySize).
+   */
+  entries(lo: number, hi: number, maxBytes: number): Entry[];
+}
+
+/** The write half, used by the driver (and the simulator) to carry out a Ready. */
+export interface Storage extends LogStorage {
+  /**
+   * Atomically: replace the hard state when one is given, and append `entries`, which are
+   * contiguous. If the first of them has an index at or below lastIndex(), every stored entry
+   * from that index on is deleted first (a follower overwriting a conflicting suffix).
+   * When this returns, everything is durable. If it throws, nothing changed.
+   */
+  persist(hardState: HardState | undefined, entries: readonly Entry[]): void;
+}
