@@ -80,6 +80,7 @@ interface NodeRecord {
  * - log matching: two logs with an entry of the same index and term agree up to it;
  * - leader completeness: a new leader holds every entry committed before it;
  * - state machine safety: no two nodes apply different entries at one index;
+ * - a leader advances its commit index only to an entry of its own term (figure 8);
  * - monotonicity: term and commit never go backwards on a node (persisted state across
  *   restarts, volatile state within one run of the node), and a persisted vote never changes
  *   within its term.
@@ -129,9 +130,10 @@ export class SafetyChecker {
   }
 
   /** The node durably wrote a Ready's hard state and entries. */
-  onPersist(id: NodeId, hs: HardState | undefined, entries: readonly Entry[]): void {
+  onPersist(id: NodeId, hs: HardState | undefined, entries: readonly Entry[], role: Role): void {
     this.checks++;
     const n = this.node(id);
+    const commitBefore = n.persisted.commit;
     if (hs !== undefined) {
       const old = n.persisted;
       if (hs.term < old.term) {
@@ -162,6 +164,13 @@ export class SafetyChecker {
       }
     }
     const commit = n.persisted.commit;
+    if (role === "leader" && commit > commitBefore && n.log.terms[commit] !== n.persisted.term) {
+      // Figure 8: replicas of an older term's entry on a majority do not make it safe.
+      throw new Violation(
+        "leader commits only its own term",
+        `leader ${id} of term ${n.persisted.term} advanced its commit to ${commit}, an entry of term ${n.log.terms[commit]}`,
+      );
+    }
     if (commit > n.log.lastIndex()) {
       throw new Violation("commit within log", `node ${id} persisted commit ${commit} past its last index ${n.log.lastIndex()}`);
     }

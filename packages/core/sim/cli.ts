@@ -15,7 +15,7 @@ step and liveness checked once the faults heal.
   --nodes LIST       cluster sizes, comma-separated (default 3,5)
   --seed S           replay one seed with a readable trace (use with --nodes)
   --verbose          with --seed: also trace every message and debug logs
-  --chaos-ms MS      simulated milliseconds of faults before healing (default 4000)
+  --chaos-ms MS      simulated milliseconds of faults before healing (default 10000)
   --workers N        worker threads (default: the number of cores)
   --inject-bug NAME  run with a deliberate protocol bug (${Object.keys(INJECTABLE_BUGS).join(", ")})
   -h, --help         this text`;

@@ -143,7 +143,7 @@ export class Simulation {
 
   constructor(private readonly opts: SimOptions) {
     this.tickMs = opts.tickMs ?? 10;
-    this.chaosMs = opts.chaosMs ?? 4000;
+    this.chaosMs = opts.chaosMs ?? 10_000;
     this.livenessBoundMs = opts.livenessBoundMs ?? 5000;
     this.electionTicks = opts.electionTicks ?? 10;
     this.heartbeatTicks = opts.heartbeatTicks ?? 2;
@@ -280,6 +280,7 @@ export class Simulation {
     node.pendingWrites.clear();
     node.pendingReads.clear();
     this.stats.crashes++;
+    this.at(this.now + this.faultRng.between(100, 1500), () => this.restart(node));
   }
 
   private restart(node: SimNode): void {
@@ -309,7 +310,7 @@ export class Simulation {
         return;
       }
       node.storage.persist(rd.hardState, rd.entries);
-      this.checker.onPersist(node.id, rd.hardState, rd.entries);
+      this.checker.onPersist(node.id, rd.hardState, rd.entries, raft.status().role);
       if (this.chaos && this.faultRng.chance(0.001)) {
         this.crash(node, "after persisting, before responding");
         return;
@@ -392,7 +393,6 @@ export class Simulation {
       // Leaders are the interesting victims: half the time, kill one.
       const victim = leaders.length > 0 && this.faultRng.chance(0.5) ? this.faultRng.pick(leaders) : this.faultRng.pick(live);
       this.crash(victim, "killed");
-      this.at(this.now + this.faultRng.between(100, 1500), () => this.restart(victim));
     } else if (r < 0.55) {
       const groups = this.randomPartition();
       this.trace(`${this.stamp()} PARTITION ${groups.map((g) => `{${g.join(",")}}`).join(" ")}`);

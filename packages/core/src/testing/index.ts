@@ -1,0 +1,7 @@
+export {
+  defineStorageConformanceSuite,
+  StorageConformanceError,
+  storageConformanceCases,
+  type StorageConformanceCase,
+  type TestFunctions,
+} from "./storage-conformance.js";
