@@ -486,7 +486,7 @@ export class Simulation {
     const catchUpMs = Math.ceil(this.checker.maxLogLength() / window) * 2 * CALM.maxDelay;
     const commitBoundMs = this.livenessBoundMs + catchUpMs;
     const data = encoder.encode(`liveness-${this.opts.seed}`);
-    let expected: { index: number; digest: number } | undefined;
+    let expected: { index: number; digest: number; proposer: SimNode; term: number } | undefined;
     for (;;) {
       if (this.now - electedAt > commitBoundMs) {
         throw new Violation("liveness", `a proposal was not applied on every node within ${commitBoundMs} ms`);
@@ -497,15 +497,18 @@ export class Simulation {
         const r = node?.raft?.propose(data);
         if (r?.ok) {
           const { index, term } = r.value;
-          expected = { index, digest: entryDigest({ index, term, type: "normal", data }) };
+          expected = { index, digest: entryDigest({ index, term, type: "normal", data }), proposer: node!, term };
           this.drive(node!);
         }
       } else {
         const at = expected.index;
         const applied = [...this.nodes.values()].map((n) => n.applied[at]);
         if (applied.every((d) => d === expected!.digest)) break;
-        // Another leader overwrote it before it committed: propose again.
+        const st = expected.proposer.raft?.status();
+        const stillLeading = st !== undefined && st.role === "leader" && st.term === expected.term;
+        // Overwritten by another leader, or its leader fell before it committed: propose again.
         if (applied.some((d) => d !== undefined && d !== expected!.digest)) expected = undefined;
+        else if (!stillLeading && applied.every((d) => d === undefined)) expected = undefined;
       }
       this.stepMs(false);
     }

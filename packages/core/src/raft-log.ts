@@ -154,6 +154,10 @@ export class RaftLog {
     return [...this.unstable];
   }
 
+  hasUnstable(): boolean {
+    return this.unstable.length > 0;
+  }
+
   /** Everything unstable up to `index` is now durable. */
   stableTo(index: number): void {
     if (index < this.unstableOffset) return;

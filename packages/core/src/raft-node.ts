@@ -96,7 +96,7 @@ export class RaftNode {
       r.msgs.length > 0 ||
       r.msgsAfterPersist.length > 0 ||
       r.readStates.length > 0 ||
-      r.log.unstableEntries().length > 0 ||
+      r.log.hasUnstable() ||
       r.log.committed > r.log.applied ||
       !hardStateEqual(this.hardState(), this.prevHardState) ||
       !softStateEqual(this.softState(), this.prevSoftState)

@@ -478,7 +478,8 @@ export class Raft {
     if (this.maybeCommit()) {
       this.broadcastAppend();
     } else if (wasPaused) {
-      this.sendAppend(m.from, false);
+      // It may have missed the commit index while paused: tell it, even with no entries to send.
+      this.sendAppend(m.from, true);
     }
     while (this.sendAppend(m.from, false)) {
       // stream what is left while the window has room
