@@ -76,7 +76,10 @@ export class RaftNode {
     this.raft.step(message);
   }
 
-  /** Append `data` to the log if this node leads. Committed when it shows in committedEntries. */
+  /**
+   * Append `data` to the log if this node leads. Committed when it shows in committedEntries.
+   * The node keeps `data` as given (no copy): the caller must not change it afterwards.
+   */
   propose(data: Uint8Array): ProposeResult {
     this.assertNoReadyInFlight("propose");
     return this.raft.propose(data);
