@@ -28,5 +28,5 @@ export {
   type Result,
 } from "./results.js";
 export { SeededRng, type Rng } from "./rng.js";
-export type { LogStorage, Storage } from "./storage.js";
+export type { LogStorage, Snapshot, SnapshotMeta, Storage } from "./storage.js";
 export { EMPTY_HARD_STATE, hardStateEqual, NONE, type HardState, type NodeId, type Role, type SoftState } from "./types.js";

@@ -1,14 +1,27 @@
 import type { Entry } from "./entry.js";
 import type { HardState } from "./types.js";
 
+/** The last index and term a snapshot covers: the state machine after applying up to `index`. */
+export interface SnapshotMeta {
+  readonly index: number;
+  readonly term: number;
+}
+
+/** A state machine snapshot: opaque bytes to Raft. */
+export interface Snapshot {
+  readonly meta: SnapshotMeta;
+  readonly data: Uint8Array;
+}
+
 /**
  * What the core reads from durable storage. The core never writes: the driver persists what a
  * Ready asks (`Storage.persist`), then calls advance().
  *
  * Contract:
  * - Indexes start at 1. The log holds a contiguous range [firstIndex(), lastIndex()]; an empty
- *   log has lastIndex() === firstIndex() - 1.
- * - `term(firstIndex() - 1)` is known (0 for an empty, uncompacted log): it anchors the
+ *   log has lastIndex() === firstIndex() - 1. Entries before firstIndex() were compacted into a
+ *   snapshot.
+ * - `term(firstIndex() - 1)` is known (0 for a log never compacted): it anchors the
  *   consistency check of the first entry.
  * - Reads are synchronous and must not fail for indexes inside the range; outside it they
  *   return `undefined` (term) or throw a RangeError (entries), since asking is a core bug.
@@ -27,6 +40,10 @@ export interface LogStorage {
    * maxBytes (see entrySize).
    */
   entries(lo: number, hi: number, maxBytes: number): Entry[];
+  /** The latest snapshot's index and term, or undefined when there is none. */
+  snapshotMeta(): SnapshotMeta | undefined;
+  /** The latest snapshot with its data, or undefined when there is none. */
+  snapshot(): Snapshot | undefined;
 }
 
 /** The write half, used by the driver (and the simulator) to carry out a Ready. */
@@ -34,8 +51,23 @@ export interface Storage extends LogStorage {
   /**
    * Atomically: replace the hard state when one is given, and append `entries`, which are
    * contiguous. If the first of them has an index at or below lastIndex(), every stored entry
-   * from that index on is deleted first (a follower overwriting a conflicting suffix).
+   * from that index on is deleted first (a follower overwriting a conflicting suffix). Entries
+   * below firstIndex() cannot be written (RangeError).
    * When this returns, everything is durable. If it throws, nothing changed.
    */
   persist(hardState: HardState | undefined, entries: readonly Entry[]): void;
+  /**
+   * Atomically and durably make `snapshot` the latest. If the log holds the entry the snapshot
+   * ends with (same index and term), the log is kept as it is (compact() trims it later).
+   * Otherwise the log no longer agrees with the snapshot and is discarded: it restarts right
+   * after it (firstIndex() === index + 1, term(index) === its term). A snapshot older than the
+   * latest one throws a RangeError and changes nothing.
+   */
+  saveSnapshot(snapshot: Snapshot): void;
+  /**
+   * Delete the log prefix up to and including `index`, which the latest snapshot must cover
+   * (RangeError otherwise). Afterwards firstIndex() === index + 1 and term(index) is still
+   * known. Compacting at or below firstIndex() - 1 changes nothing.
+   */
+  compact(index: number): void;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EMPTY_HARD_STATE, limitSize, MemoryStorage, type Entry, type HardState, type Storage } from "../src/index.js";
+import { MemoryStorage, type Entry, type HardState, type Storage } from "../src/index.js";
 import {
   defineStorageConformanceSuite,
   StorageConformanceError,
@@ -18,49 +18,32 @@ interface Flaws {
   ignoreMaxBytes?: boolean;
 }
 
-/** A storage written independently of MemoryStorage, with switchable flaws. */
-class FlawedStorage implements Storage {
-  private hard: HardState = EMPTY_HARD_STATE;
-  private log: Entry[] = [];
-
-  constructor(private readonly flaws: Flaws = {}) {}
-
-  hardState(): HardState {
-    return this.hard;
+/** MemoryStorage with switchable flaws, each breaking one promise of the contract. */
+class FlawedStorage extends MemoryStorage {
+  constructor(private readonly flaws: Flaws = {}) {
+    super();
   }
 
-  firstIndex(): number {
-    return 1;
+  override entries(lo: number, hi: number, maxBytes: number): Entry[] {
+    return super.entries(lo, hi, this.flaws.ignoreMaxBytes ? Number.MAX_SAFE_INTEGER : maxBytes);
   }
 
-  lastIndex(): number {
-    return this.log.length;
-  }
-
-  term(index: number): number | undefined {
-    return index === 0 ? 0 : this.log[index - 1]?.term;
-  }
-
-  entries(lo: number, hi: number, maxBytes: number): Entry[] {
-    if (lo < 1 || hi > this.log.length + 1 || lo > hi) throw new RangeError(`[${lo}, ${hi}) out of range`);
-    const all = this.log.slice(lo - 1, hi - 1);
-    return this.flaws.ignoreMaxBytes ? all : limitSize(all, maxBytes);
-  }
-
-  persist(hardState: HardState | undefined, entries: readonly Entry[]): void {
-    if (this.flaws.hardStateBeforeChecks && hardState !== undefined) this.hard = hardState;
+  override persist(hardState: HardState | undefined, entries: readonly Entry[]): void {
+    if (this.flaws.hardStateBeforeChecks && hardState !== undefined) {
+      // Two separate writes: the hard state lands even if the entries are then refused.
+      super.persist(hardState, []);
+      super.persist(undefined, entries);
+      return;
+    }
     const first = entries[0];
-    if (first !== undefined) {
-      if (first.index < 1 || first.index > this.log.length + 1) throw new RangeError("gap");
-      entries.forEach((e, i) => {
-        if (e.index !== first.index + i) throw new RangeError("not contiguous");
-      });
+    if (this.flaws.ignoreTruncation && first !== undefined && first.index <= this.lastIndex()) {
+      // Overwrite in place, keeping whatever was stored past the new entries.
+      const keepFrom = first.index + entries.length;
+      const suffix = keepFrom <= this.lastIndex() ? super.entries(keepFrom, this.lastIndex() + 1, Number.MAX_SAFE_INTEGER) : [];
+      super.persist(hardState, [...entries, ...suffix]);
+      return;
     }
-    if (hardState !== undefined) this.hard = hardState;
-    for (const e of entries) {
-      if (!this.flaws.ignoreTruncation && e === first) this.log.length = e.index - 1;
-      this.log[e.index - 1] = e;
-    }
+    super.persist(hardState, entries);
   }
 }
 

@@ -1,5 +1,5 @@
 import { entrySize, type Entry, type EntryType } from "../entry.js";
-import type { Storage } from "../storage.js";
+import type { Snapshot, Storage } from "../storage.js";
 import { EMPTY_HARD_STATE, type HardState } from "../types.js";
 
 /**
@@ -107,6 +107,31 @@ class Check {
     for (const e of log) this.equal(s.term(e.index), e.term, `${what}: term(${e.index})`);
     this.equal(s.term(log.length + 1), undefined, `${what}: term(${log.length + 1}) past the last index`);
     this.entries(s.entries(1, log.length + 1, NO_LIMIT), log, `${what}: entries(1, ${log.length + 1})`);
+  }
+
+  /** The log after compaction: it starts after `anchor` (whose term must still be known). */
+  compactedLog(s: Storage, anchor: { index: number; term: number }, log: readonly Entry[], what: string): void {
+    const first = anchor.index + 1;
+    const last = anchor.index + log.length;
+    this.equal(s.firstIndex(), first, `${what}: firstIndex()`);
+    this.equal(s.lastIndex(), last, `${what}: lastIndex()`);
+    this.equal(s.term(anchor.index), anchor.term, `${what}: term(${anchor.index}) (the anchor)`);
+    if (anchor.index > 0) this.equal(s.term(anchor.index - 1), undefined, `${what}: term(${anchor.index - 1}) (compacted)`);
+    for (const e of log) this.equal(s.term(e.index), e.term, `${what}: term(${e.index})`);
+    this.entries(s.entries(first, last + 1, NO_LIMIT), log, `${what}: entries(${first}, ${last + 1})`);
+    if (anchor.index > 0) {
+      this.throws(() => s.entries(anchor.index, last + 1, NO_LIMIT), `${what}: entries(${anchor.index}, ...) (compacted)`, RangeError);
+    }
+  }
+
+  snapshot(actual: Snapshot | undefined, expected: Snapshot, what: string): void {
+    if (actual === undefined) this.fail(`${what}: expected a snapshot at ${expected.meta.index}, got none`);
+    this.equal(actual.meta.index, expected.meta.index, `${what}: meta.index`);
+    this.equal(actual.meta.term, expected.meta.term, `${what}: meta.term`);
+    this.equal(actual.data.byteLength, expected.data.byteLength, `${what}: data length`);
+    for (let i = 0; i < expected.data.byteLength; i++) {
+      if (actual.data[i] !== expected.data[i]) this.fail(`${what}: data byte ${i} differs`);
+    }
   }
 }
 
@@ -379,6 +404,89 @@ const largeBatch = defineCase("a batch of 10,000 entries round-trips", (s, check
   check.entries(s.entries(1, n + 1, hundred), log.slice(0, 100), "entries(1, 10001) with maxBytes = the size of 100");
 });
 
+function snapshotOf(index: number, term: number, size = 32): Snapshot {
+  const data = new Uint8Array(size);
+  for (let i = 0; i < size; i++) data[i] = (index * 13 + i * 7) & 0xff;
+  return { meta: { index, term }, data };
+}
+
+const noSnapshot = defineCase("a new storage has no snapshot", (s, check) => {
+  check.isTrue(s.snapshotMeta() === undefined, "snapshotMeta() of a new storage must be undefined");
+  check.isTrue(s.snapshot() === undefined, "snapshot() of a new storage must be undefined");
+  check.throws(() => s.compact(1), "compact(1) with no snapshot", RangeError);
+});
+
+const snapshotThenCompact = defineCase("a snapshot of a held entry keeps the log; compact() trims the prefix", (s, check) => {
+  const hs: HardState = { term: 3, vote: 1, commit: 8 };
+  const log = run(1, [1, 1, 2, 2, 2, 3, 3, 3, 3, 3]);
+  s.persist(hs, log);
+  const snap = snapshotOf(5, 2);
+  s.saveSnapshot(snap);
+  check.snapshot(s.snapshot(), snap, "snapshot() after saveSnapshot(5)");
+  check.equal(s.snapshotMeta()?.index, 5, "snapshotMeta().index");
+  check.state(s, hs, log, "after a snapshot at 5 (the log is kept)");
+
+  s.compact(3);
+  check.compactedLog(s, { index: 3, term: 2 }, log.slice(3), "after compact(3) (behind the snapshot)");
+  s.compact(5);
+  check.compactedLog(s, { index: 5, term: 2 }, log.slice(5), "after compact(5)");
+  s.compact(4);
+  check.compactedLog(s, { index: 5, term: 2 }, log.slice(5), "after compact(4) (already compacted: no change)");
+  check.hardState(s.hardState(), hs, "hardState() after compaction");
+
+  check.throws(() => s.persist(undefined, run(5, [4])), "persist of entry 5, below firstIndex 6", RangeError);
+  check.compactedLog(s, { index: 5, term: 2 }, log.slice(5), "after the rejected persist below firstIndex");
+
+  const more = run(9, [4, 4, 4], "n");
+  s.persist(undefined, more);
+  check.compactedLog(s, { index: 5, term: 2 }, [...log.slice(5, 8), ...more], "after overwriting from 9 past the compaction");
+});
+
+const compactBeyondSnapshot = defineCase("compact() beyond the latest snapshot throws and changes nothing", (s, check) => {
+  const log = run(1, [1, 1, 1, 1, 1, 1]);
+  s.persist(undefined, log);
+  s.saveSnapshot(snapshotOf(3, 1));
+  check.throws(() => s.compact(4), "compact(4) with a snapshot at 3", RangeError);
+  check.state(s, EMPTY_HARD_STATE, log, "after the rejected compact(4)");
+});
+
+const snapshotReplacesLog = defineCase("a snapshot the log does not hold replaces the log", (s, check) => {
+  const log = run(1, [1, 1, 1, 1, 1]);
+  s.persist({ term: 2, vote: 0, commit: 3 }, log);
+  // Past the end of the log.
+  const ahead = snapshotOf(8, 2);
+  s.saveSnapshot(ahead);
+  check.snapshot(s.snapshot(), ahead, "snapshot() after a snapshot past the log");
+  check.compactedLog(s, { index: 8, term: 2 }, [], "after a snapshot at 8 past a log ending at 5");
+  check.throws(() => s.persist(undefined, run(7, [2])), "persist of entry 7 inside the snapshot", RangeError);
+  const after = run(9, [3, 3], "m");
+  s.persist(undefined, after);
+  check.compactedLog(s, { index: 8, term: 2 }, after, "after appending 9..10 after the snapshot");
+
+  // Inside the log but with another term: the log disagrees with it, so it goes too.
+  const conflicting = snapshotOf(10, 4);
+  s.saveSnapshot(conflicting);
+  check.compactedLog(s, { index: 10, term: 4 }, [], "after a snapshot at 10 whose term differs from entry 10's");
+});
+
+const olderSnapshotRefused = defineCase("an older snapshot is refused and the latest kept", (s, check) => {
+  s.persist(undefined, run(1, [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]));
+  const latest = snapshotOf(8, 1);
+  s.saveSnapshot(latest);
+  check.throws(() => s.saveSnapshot(snapshotOf(6, 1)), "saveSnapshot(6) after saveSnapshot(8)", RangeError);
+  check.snapshot(s.snapshot(), latest, "snapshot() after the refused older one");
+  check.equal(s.lastIndex(), 10, "lastIndex() after the refused older snapshot");
+});
+
+const snapshotData = defineCase("snapshot data round-trips exactly, empty or large", (s, check) => {
+  const empty: Snapshot = { meta: { index: 1, term: 1 }, data: new Uint8Array(0) };
+  s.saveSnapshot(empty);
+  check.snapshot(s.snapshot(), empty, "an empty snapshot");
+  const big = snapshotOf(2, 1, 1_000_000);
+  s.saveSnapshot(big);
+  check.snapshot(s.snapshot(), big, "a 1 MB snapshot");
+});
+
 /** Every case, in a stable order. Each uses a fresh storage from `make`. */
 export const storageConformanceCases: readonly StorageConformanceCase[] = [
   emptyStorage,
@@ -392,6 +500,12 @@ export const storageConformanceCases: readonly StorageConformanceCase[] = [
   hardStateAndEntries,
   dataRoundTrip,
   largeBatch,
+  noSnapshot,
+  snapshotThenCompact,
+  compactBeyondSnapshot,
+  snapshotReplacesLog,
+  olderSnapshotRefused,
+  snapshotData,
 ];
 
 /**
