@@ -1,0 +1,416 @@
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import {
+  entrySize,
+  limitSize,
+  type Entry,
+  type EntryType,
+  type HardState,
+  type Snapshot,
+  type SnapshotMeta,
+  type Storage,
+} from "@raft-ts/core";
+import Database from "better-sqlite3";
+import { EntryCache } from "./entry-cache.js";
+import { sqliteCode, StorageOpenError, StorageWriteError } from "./errors.js";
+import { checkDatabaseFile } from "./file-check.js";
+import { APPLICATION_ID, LATEST_VERSION, migrate } from "./schema.js";
+
+export interface SqliteStorageOptions {
+  /**
+   * "full" (default): every persist is fsynced before it returns; nothing acknowledged is lost
+   * even on power failure. "normal": in WAL mode SQLite syncs only at checkpoints, so a process
+   * crash loses nothing but a power failure or kernel crash may lose the latest writes, which a
+   * Raft node may already have acknowledged (votes, entries): use only where that is accepted.
+   */
+  readonly synchronous?: "full" | "normal";
+  /** Recent entries kept in memory for hot reads. Default 4096 entries and 16 MiB. */
+  readonly cacheEntries?: number;
+  readonly cacheBytes?: number;
+  /**
+   * Cap the database file's size: writes that would grow it further fail with a
+   * StorageWriteError (SQLITE_FULL), exactly as a full disk does. Default: no cap.
+   */
+  readonly maxDatabaseBytes?: number;
+  /** Called after each durable write, for metrics (no prom-client here). */
+  readonly onPersist?: (stats: PersistStats) => void;
+}
+
+export interface PersistStats {
+  readonly entries: number;
+  readonly bytes: number;
+  /** Wall time of the transaction including its fsync. */
+  readonly seconds: number;
+}
+
+/** The database file inside a data directory. */
+export const DATABASE_FILE = "raft.db";
+
+const TYPE_CODE: Record<EntryType, number> = { normal: 0, noop: 1 };
+const CODE_TYPE: readonly EntryType[] = ["normal", "noop"];
+
+interface LogRow {
+  idx: number;
+  term: number;
+  type: number;
+  data: Buffer;
+}
+
+/**
+ * Raft storage in one SQLite file (better-sqlite3): hard state, log, snapshot. WAL mode with
+ * synchronous=FULL by default, one transaction per persist, and an exclusive lock held for the
+ * life of the process so two nodes can never share a data directory.
+ *
+ * Reads on the hot path (terms, recent entries, first/last index) come from memory or prepared
+ * statements; the log is never loaded whole.
+ */
+export class SqliteStorage implements Storage {
+  private hard: HardState;
+  private anchor: SnapshotMeta;
+  private last: number;
+  private snapMeta: SnapshotMeta | undefined;
+  private readonly cache: EntryCache;
+  private readonly stmts;
+  private readonly persistTx;
+  private readonly snapshotTx;
+  private readonly compactTx;
+  private closed = false;
+
+  private constructor(
+    private readonly db: Database.Database,
+    readonly file: string,
+    private readonly options: SqliteStorageOptions,
+  ) {
+    this.cache = new EntryCache(options.cacheEntries ?? 4096, options.cacheBytes ?? 16 * 1024 * 1024);
+    this.stmts = {
+      hardState: db.prepare<[], { term: number; vote: number; commit_index: number }>(
+        "SELECT term, vote, commit_index FROM hard_state WHERE id = 0",
+      ),
+      setHardState: db.prepare<[number, number, number]>(
+        "UPDATE hard_state SET term = ?, vote = ?, commit_index = ? WHERE id = 0",
+      ),
+      anchor: db.prepare<[], { idx: number; term: number }>("SELECT idx, term FROM log_anchor WHERE id = 0"),
+      setAnchor: db.prepare<[number, number]>("UPDATE log_anchor SET idx = ?, term = ? WHERE id = 0"),
+      lastIndex: db.prepare<[], { last: number | null }>("SELECT max(idx) AS last FROM log"),
+      term: db.prepare<[number], { term: number }>("SELECT term FROM log WHERE idx = ?"),
+      range: db.prepare<[number, number], LogRow>(
+        "SELECT idx, term, type, data FROM log WHERE idx >= ? AND idx < ? ORDER BY idx",
+      ),
+      insert: db.prepare<[number, number, number, Uint8Array]>(
+        "INSERT INTO log (idx, term, type, data) VALUES (?, ?, ?, ?)",
+      ),
+      deleteFrom: db.prepare<[number]>("DELETE FROM log WHERE idx >= ?"),
+      deleteUpTo: db.prepare<[number]>("DELETE FROM log WHERE idx <= ?"),
+      snapshotMeta: db.prepare<[], { idx: number; term: number }>("SELECT idx, term FROM snapshot WHERE id = 0"),
+      snapshot: db.prepare<[], { idx: number; term: number; data: Buffer }>(
+        "SELECT idx, term, data FROM snapshot WHERE id = 0",
+      ),
+      setSnapshot: db.prepare<[number, number, Uint8Array]>(
+        "INSERT OR REPLACE INTO snapshot (id, idx, term, data) VALUES (0, ?, ?, ?)",
+      ),
+    };
+    this.persistTx = db.transaction((hs: HardState | undefined, entries: readonly Entry[]) => {
+      const first = entries[0];
+      if (first !== undefined && first.index <= this.last) this.stmts.deleteFrom.run(first.index);
+      for (const e of entries) this.stmts.insert.run(e.index, e.term, TYPE_CODE[e.type], e.data);
+      if (hs !== undefined) this.stmts.setHardState.run(hs.term, hs.vote, hs.commit);
+    });
+    this.snapshotTx = db.transaction((snapshot: Snapshot, discardLog: boolean) => {
+      if (discardLog) {
+        this.stmts.deleteFrom.run(0);
+        this.stmts.setAnchor.run(snapshot.meta.index, snapshot.meta.term);
+      }
+      this.stmts.setSnapshot.run(snapshot.meta.index, snapshot.meta.term, snapshot.data);
+    });
+    this.compactTx = db.transaction((index: number, term: number) => {
+      this.stmts.deleteUpTo.run(index);
+      this.stmts.setAnchor.run(index, term);
+    });
+
+    const hs = this.stmts.hardState.get();
+    const anchor = this.stmts.anchor.get();
+    if (hs === undefined || anchor === undefined) {
+      throw new StorageOpenError("corrupt", file, "the hard_state or log_anchor row is missing");
+    }
+    this.hard = { term: hs.term, vote: hs.vote, commit: hs.commit_index };
+    this.anchor = { index: anchor.idx, term: anchor.term };
+    this.last = this.stmts.lastIndex.get()?.last ?? this.anchor.index;
+    const snap = this.stmts.snapshotMeta.get();
+    this.snapMeta = snap === undefined ? undefined : { index: snap.idx, term: snap.term };
+    if (this.last < this.anchor.index) {
+      throw new StorageOpenError("corrupt", file, `the log ends at ${this.last}, before its anchor ${this.anchor.index}`);
+    }
+    this.warmCache();
+  }
+
+  /**
+   * Open (or create) the storage in `dir`. Throws StorageOpenError, naming the file and the
+   * problem, for a corrupt or foreign file, a newer schema, or a directory in use; it never
+   * overwrites or resets an existing database.
+   */
+  static open(dir: string, options: SqliteStorageOptions = {}): SqliteStorage {
+    const file = join(dir, DATABASE_FILE);
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw new StorageOpenError("io", dir, `cannot create the data directory: ${(e as Error).message}`, { cause: e });
+    }
+    if (!existsSync(file)) createDatabase(dir, file);
+    const problem = checkDatabaseFile(file);
+    if (problem !== undefined) throw new StorageOpenError("corrupt", file, problem);
+
+    let db: Database.Database;
+    try {
+      // timeout 0: a database another process holds is reported at once, not after a wait.
+      db = new Database(file, { fileMustExist: true, timeout: 0 });
+    } catch (e) {
+      throw openError(file, e);
+    }
+    try {
+      // Exclusive locking before the first access: SQLite then keeps the WAL index in memory
+      // (no -shm file) and holds the file lock until close, so a second process cannot open it.
+      db.pragma("locking_mode = EXCLUSIVE");
+      // Identify the file before changing anything in it.
+      const appId = db.pragma("application_id", { simple: true }) as number;
+      if (appId !== APPLICATION_ID) {
+        throw new StorageOpenError("foreign", file, `application_id is ${appId}, not raft-ts's ${APPLICATION_ID}`);
+      }
+      const version = db.pragma("user_version", { simple: true }) as number;
+      if (version > LATEST_VERSION) {
+        throw new StorageOpenError(
+          "newer-schema",
+          file,
+          `schema version ${version} is newer than this raft-ts understands (${LATEST_VERSION}); upgrade raft-ts`,
+        );
+      }
+      configure(db, options);
+      migrate(db, version);
+      return new SqliteStorage(db, file, options);
+    } catch (e) {
+      db.close();
+      throw e instanceof StorageOpenError ? e : openError(file, e);
+    }
+  }
+
+  // ---- LogStorage -------------------------------------------------------------------------
+
+  hardState(): HardState {
+    return this.hard;
+  }
+
+  firstIndex(): number {
+    return this.anchor.index + 1;
+  }
+
+  lastIndex(): number {
+    return this.last;
+  }
+
+  term(index: number): number | undefined {
+    if (index === this.anchor.index) return this.anchor.term;
+    if (index < this.anchor.index || index > this.last) return undefined;
+    const cached = this.cache.get(index);
+    if (cached !== undefined) return cached.term;
+    return this.stmts.term.get(index)?.term;
+  }
+
+  entries(lo: number, hi: number, maxBytes: number): Entry[] {
+    if (lo < this.firstIndex() || hi > this.last + 1 || lo > hi) {
+      throw new RangeError(`entries [${lo}, ${hi}) out of range [${this.firstIndex()}, ${this.last + 1})`);
+    }
+    if (lo === hi) return [];
+    if (lo >= this.cache.firstIndex && this.cache.size > 0) return limitSize(this.cache.slice(lo, hi), maxBytes);
+    const out: Entry[] = [];
+    let bytes = 0;
+    for (const row of this.stmts.range.iterate(lo, hi)) {
+      const e = this.toEntry(row);
+      bytes += entrySize(e);
+      if (out.length > 0 && bytes > maxBytes) return out; // the byte limit, not the range, ended it
+      if (e.index !== lo + out.length) break;
+      out.push(e);
+    }
+    if (out.length !== hi - lo) {
+      throw new StorageOpenError("corrupt", this.file, `entry ${lo + out.length} is missing from the log table`);
+    }
+    return out;
+  }
+
+  snapshotMeta(): SnapshotMeta | undefined {
+    return this.snapMeta;
+  }
+
+  snapshot(): Snapshot | undefined {
+    const row = this.stmts.snapshot.get();
+    return row === undefined ? undefined : { meta: { index: row.idx, term: row.term }, data: row.data };
+  }
+
+  // ---- Storage ----------------------------------------------------------------------------
+
+  persist(hardState: HardState | undefined, entries: readonly Entry[]): void {
+    this.assertOpen();
+    const first = entries[0];
+    if (first !== undefined) {
+      if (first.index < this.firstIndex() || first.index > this.last + 1) {
+        throw new RangeError(`persist: entry ${first.index} is outside [${this.firstIndex()}, ${this.last + 1}]`);
+      }
+      entries.forEach((e, i) => {
+        if (e.index !== first.index + i) throw new RangeError(`persist: entries not contiguous at ${e.index}`);
+      });
+    }
+    if (hardState === undefined && first === undefined) return;
+    const started = performance.now();
+    this.write("persist", () => this.persistTx(hardState, entries));
+    // Memory follows only what is durable.
+    if (hardState !== undefined) this.hard = hardState;
+    if (first !== undefined) {
+      this.last = first.index + entries.length - 1;
+      this.cache.append(entries);
+    }
+    this.options.onPersist?.({
+      entries: entries.length,
+      bytes: entries.reduce((n, e) => n + e.data.byteLength, 0),
+      seconds: (performance.now() - started) / 1000,
+    });
+  }
+
+  saveSnapshot(snapshot: Snapshot): void {
+    this.assertOpen();
+    const { index, term } = snapshot.meta;
+    if (this.snapMeta !== undefined && index < this.snapMeta.index) {
+      throw new RangeError(`saveSnapshot: index ${index} is older than the latest snapshot ${this.snapMeta.index}`);
+    }
+    const discardLog = this.term(index) !== term;
+    this.write("saveSnapshot", () => this.snapshotTx(snapshot, discardLog));
+    this.snapMeta = { index, term };
+    if (discardLog) {
+      this.anchor = { index, term };
+      this.last = index;
+      this.cache.clear(index + 1);
+    }
+  }
+
+  compact(index: number): void {
+    this.assertOpen();
+    if (index <= this.anchor.index) return;
+    const covered = this.snapMeta?.index ?? 0;
+    if (index > covered || index > this.last) {
+      throw new RangeError(`compact(${index}): beyond the latest snapshot (${covered}) or the last index (${this.last})`);
+    }
+    const term = this.term(index)!;
+    this.write("compact", () => this.compactTx(index, term));
+    this.anchor = { index, term };
+    this.cache.dropUpTo(index);
+  }
+
+  /** The durability settings as SQLite reports them on this connection (not as requested). */
+  settings(): { journalMode: string; synchronous: "off" | "normal" | "full" | "extra"; lockingMode: string } {
+    const sync = this.db.pragma("synchronous", { simple: true }) as number;
+    return {
+      journalMode: this.db.pragma("journal_mode", { simple: true }) as string,
+      synchronous: (["off", "normal", "full", "extra"] as const)[sync] ?? "off",
+      lockingMode: this.db.pragma("locking_mode", { simple: true }) as string,
+    };
+  }
+
+  /** Close the database (checkpointing the WAL) and release the data directory. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  // ---- internals --------------------------------------------------------------------------
+
+  private write(operation: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      if (e instanceof RangeError) throw e;
+      throw new StorageWriteError(this.file, operation, sqliteCode(e), { cause: e });
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`raft storage ${this.file} is closed`);
+  }
+
+  private toEntry(row: LogRow): Entry {
+    const type = CODE_TYPE[row.type];
+    if (type === undefined) {
+      throw new StorageOpenError("corrupt", this.file, `entry ${row.idx} has an unknown type code ${row.type}`);
+    }
+    return { index: row.idx, term: row.term, type, data: row.data };
+  }
+
+  private warmCache(): void {
+    const lo = Math.max(this.firstIndex(), this.last - (this.options.cacheEntries ?? 4096) + 1);
+    this.cache.clear(lo);
+    if (lo > this.last) return;
+    const rows = this.stmts.range.all(lo, this.last + 1);
+    if (rows.length !== this.last + 1 - lo) {
+      throw new StorageOpenError("corrupt", this.file, `the log has gaps between ${lo} and ${this.last}`);
+    }
+    this.cache.append(rows.map((r) => this.toEntry(r)));
+  }
+}
+
+function configure(db: Database.Database, options: SqliteStorageOptions): void {
+  db.pragma("journal_mode = WAL");
+  db.pragma(`synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
+  if (options.maxDatabaseBytes !== undefined) {
+    const pageSize = db.pragma("page_size", { simple: true }) as number;
+    db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxDatabaseBytes / pageSize))}`);
+  }
+  // Take the write lock now, so "in use" is reported at open rather than at the first write.
+  db.exec("BEGIN IMMEDIATE; COMMIT");
+}
+
+/**
+ * Create a new database under a temporary name and move it into place only when its schema is
+ * complete and on disk: a crash during creation can never leave a half-made raft.db that would
+ * later look like a damaged one (or be mistaken for an empty one).
+ */
+function createDatabase(dir: string, file: string): void {
+  const temp = `${file}.creating`;
+  for (const f of [temp, `${temp}-wal`, `${temp}-shm`]) rmSync(f, { force: true });
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(temp);
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = FULL");
+    db.pragma(`application_id = ${APPLICATION_ID}`);
+    migrate(db, 0);
+    db.pragma("wal_checkpoint(TRUNCATE)");
+    db.pragma("journal_mode = DELETE"); // fold the WAL into the file before it is renamed
+    db.close();
+    db = undefined;
+    fsyncPath(temp);
+    renameSync(temp, file);
+    fsyncPath(dir);
+  } catch (e) {
+    db?.close();
+    throw new StorageOpenError("io", file, `cannot create the database: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function fsyncPath(path: string): void {
+  const fd = openSync(path, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function openError(file: string, e: unknown): StorageOpenError {
+  const code = sqliteCode(e) ?? "";
+  const message = e instanceof Error ? e.message : String(e);
+  if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) {
+    return new StorageOpenError("locked", file, `another process holds this database open (${message})`, { cause: e });
+  }
+  if (code.startsWith("SQLITE_CORRUPT") || code === "SQLITE_NOTADB") {
+    return new StorageOpenError("corrupt", file, message, { cause: e });
+  }
+  return new StorageOpenError("io", file, `${code || "error"}: ${message}`, { cause: e });
+}
