@@ -1,0 +1,146 @@
+import fc from "fast-check";
+import type {
+  AppendEntries,
+  AppendEntriesResponse,
+  Entry,
+  Heartbeat,
+  HeartbeatResponse,
+  Message,
+  MessageType,
+  NodeId,
+  VoteRequest,
+  VoteResponse,
+} from "@raft-ts/core";
+
+/** Indexes and terms: mostly small, sometimes past 2^32, sometimes at the 2^53 - 1 limit. */
+export const uintArb: fc.Arbitrary<number> = fc.oneof(
+  fc.nat({ max: 300 }),
+  fc.maxSafeNat(),
+  fc.constantFrom(0, 127, 128, 16383, 16384, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, Number.MAX_SAFE_INTEGER),
+);
+
+export const nodeIdArb: fc.Arbitrary<NodeId> = fc.oneof(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }));
+
+export const entryArb: fc.Arbitrary<Entry> = fc.record({
+  index: uintArb,
+  term: uintArb,
+  type: fc.constantFrom("normal" as const, "noop" as const),
+  data: fc.uint8Array({ maxLength: 48 }),
+});
+
+const envelope = { from: nodeIdArb, to: nodeIdArb, term: uintArb };
+
+export const messageArbs: { readonly [T in MessageType]: fc.Arbitrary<Extract<Message, { type: T }>> } = {
+  VoteRequest: fc.record<VoteRequest>({
+    type: fc.constant("VoteRequest"),
+    ...envelope,
+    preVote: fc.boolean(),
+    lastLogIndex: uintArb,
+    lastLogTerm: uintArb,
+  }),
+  VoteResponse: fc.record<VoteResponse>({
+    type: fc.constant("VoteResponse"),
+    ...envelope,
+    preVote: fc.boolean(),
+    granted: fc.boolean(),
+  }),
+  AppendEntries: fc.record<AppendEntries>({
+    type: fc.constant("AppendEntries"),
+    ...envelope,
+    prevLogIndex: uintArb,
+    prevLogTerm: uintArb,
+    entries: fc.array(entryArb, { maxLength: 6 }),
+    leaderCommit: uintArb,
+  }),
+  AppendEntriesResponse: fc.record<AppendEntriesResponse>({
+    type: fc.constant("AppendEntriesResponse"),
+    ...envelope,
+    success: fc.boolean(),
+    matchIndex: uintArb,
+    rejectedIndex: uintArb,
+    conflictTerm: uintArb,
+    conflictIndex: uintArb,
+  }),
+  Heartbeat: fc.record<Heartbeat>({
+    type: fc.constant("Heartbeat"),
+    ...envelope,
+    commit: uintArb,
+    readSeq: uintArb,
+  }),
+  HeartbeatResponse: fc.record<HeartbeatResponse>({
+    type: fc.constant("HeartbeatResponse"),
+    ...envelope,
+    readSeq: uintArb,
+  }),
+};
+
+export const MESSAGE_TYPES = Object.keys(messageArbs) as MessageType[];
+
+export const messageArb: fc.Arbitrary<Message> = fc.oneof(...MESSAGE_TYPES.map((t) => messageArbs[t] as fc.Arbitrary<Message>));
+
+/** One message of every type from `from` to `to`, with distinctive values. */
+export function oneOfEach(from: NodeId, to: NodeId, term = 7): Message[] {
+  const data = new TextEncoder().encode(`entry from ${from} to ${to}`);
+  return [
+    { type: "VoteRequest", from, to, term, preVote: true, lastLogIndex: 2 ** 40, lastLogTerm: 6 },
+    { type: "VoteResponse", from, to, term, preVote: false, granted: true },
+    {
+      type: "AppendEntries",
+      from,
+      to,
+      term,
+      prevLogIndex: 10,
+      prevLogTerm: 6,
+      leaderCommit: 9,
+      entries: [
+        { index: 11, term, type: "noop", data: new Uint8Array(0) },
+        { index: 12, term, type: "normal", data },
+      ],
+    },
+    { type: "AppendEntriesResponse", from, to, term, success: false, matchIndex: 0, rejectedIndex: 12, conflictTerm: 5, conflictIndex: 8 },
+    { type: "Heartbeat", from, to, term, commit: 9, readSeq: 3 },
+    { type: "HeartbeatResponse", from, to, term, readSeq: 3 },
+  ];
+}
+
+export function heartbeat(from: NodeId, to: NodeId, readSeq: number): Heartbeat {
+  return { type: "Heartbeat", from, to, term: 1, commit: 0, readSeq };
+}
+
+export type Mutation =
+  | { readonly op: "set"; readonly at: number; readonly byte: number }
+  | { readonly op: "insert"; readonly at: number; readonly byte: number }
+  | { readonly op: "truncate"; readonly at: number }
+  | { readonly op: "delete"; readonly at: number };
+
+/** A few overwrites, insertions, deletions or truncations, applied in order by mutate(). */
+export const mutationsArb: fc.Arbitrary<Mutation[]> = fc.array(
+  fc.oneof(
+    fc.record({ op: fc.constant("set" as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
+    fc.record({ op: fc.constant("insert" as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
+    fc.record({ op: fc.constant("truncate" as const), at: fc.nat() }),
+    fc.record({ op: fc.constant("delete" as const), at: fc.nat() }),
+  ),
+  { minLength: 1, maxLength: 4 },
+);
+
+export function mutate(bytes: Uint8Array, mutations: readonly Mutation[]): Uint8Array {
+  const out = [...bytes];
+  for (const m of mutations) {
+    switch (m.op) {
+      case "set":
+        if (out.length > 0) out[m.at % out.length] = m.byte;
+        break;
+      case "insert":
+        out.splice(m.at % (out.length + 1), 0, m.byte);
+        break;
+      case "truncate":
+        out.length = out.length === 0 ? 0 : m.at % out.length;
+        break;
+      case "delete":
+        if (out.length > 0) out.splice(m.at % out.length, 1);
+        break;
+    }
+  }
+  return Uint8Array.from(out);
+}
