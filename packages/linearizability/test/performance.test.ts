@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { checkHistory, type KvOperation } from "../src/index.js";
+import { randomLinearizableHistory } from "./generate.js";
+
+/** The history with its last read before `fraction` of the way changed to a value never written. */
+function breakReadNear(history: KvOperation[], fraction: number): KvOperation[] {
+  const copy = [...history];
+  for (let i = Math.floor(copy.length * fraction); i >= 0; i--) {
+    const op = copy[i]!;
+    if (op.op === "get" && op.status === "ok") {
+      copy[i] = { ...op, output: "never-written" };
+      return copy;
+    }
+  }
+  throw new Error("no read to break");
+}
+
+// Verdicts within the default step budget are deterministic; the time bounds are generous
+// (CI machines vary) and only catch a search that went badly wrong.
+const shapes = {
+  "~4 overlapping, unique values": { clients: 5, maxHalfWidth: 20, indeterminateShare: 0 },
+  "~10 overlapping, unique values": { clients: 10, maxHalfWidth: 50, indeterminateShare: 0 },
+  "~4 overlapping, 2% indeterminate and 1% failed": { clients: 5, maxHalfWidth: 20, indeterminateShare: 0.02 },
+  "~10 overlapping, 2% indeterminate, 3 distinct values": {
+    clients: 10,
+    maxHalfWidth: 50,
+    indeterminateShare: 0.02,
+    distinctValues: 3,
+  },
+  "~4 overlapping, 10% indeterminate and 5% failed": { clients: 5, maxHalfWidth: 20, indeterminateShare: 0.1 },
+} as const;
+
+describe("performance on 20,000 operations on one key", () => {
+  for (const [name, shape] of Object.entries(shapes)) {
+    it(`${name}: passes as made, fails with one read broken near the end`, () => {
+      const history = randomLinearizableHistory({ seed: 11, count: 20_000, keys: 1, ...shape });
+      let started = performance.now();
+      const good = checkHistory(history);
+      expect(good.ok).toBe(true);
+      expect(performance.now() - started).toBeLessThan(15_000);
+
+      started = performance.now();
+      const bad = checkHistory(breakReadNear(history, 0.99));
+      expect(bad.ok).toBe(false);
+      expect(performance.now() - started).toBeLessThan(15_000);
+      if (bad.ok === false) expect(bad.explanation.prefix.length).toBeGreaterThan(15_000);
+    });
+  }
+
+  it("checks 100 keys x 1,000 operations", () => {
+    const history = randomLinearizableHistory({
+      seed: 12,
+      count: 100_000,
+      keys: 100,
+      clients: 10,
+      maxHalfWidth: 50,
+      indeterminateShare: 0.02,
+    });
+    const result = checkHistory(history);
+    expect(result).toMatchObject({ ok: true, stats: { keys: 100, keysChecked: 100 } });
+  });
+});
