@@ -1,0 +1,89 @@
+import { resolve } from "node:path";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { ConfigFileError, defaultClusterConfig, loadClusterConfig, type ClusterConfig } from "./config.js";
+import { runCluster } from "./cluster.js";
+import { createLogger, type LogFormat } from "./logger.js";
+import { runNode } from "./run-node.js";
+
+/** Paths users type are relative to where they ran pnpm, not to this package. */
+const userCwd = process.env.INIT_CWD ?? process.cwd();
+
+function positiveId(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`a node id is a positive integer, got "${value}"`);
+  return n;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`raft-ts: ${message}\n`);
+  process.exit(2);
+}
+
+/** Relative data directories are taken from where the user ran the command. */
+function anchored(config: ClusterConfig): ClusterConfig {
+  const base = (p: string) => resolve(userCwd, p);
+  return { ...config, dataDir: base(config.dataDir), nodes: config.nodes.map((n) => ({ ...n, dataDir: n.dataDir === undefined ? undefined : base(n.dataDir) })) };
+}
+
+const logOptions = [
+  new Option("--log-level <level>", "pino log level").choices(["trace", "debug", "info", "warn", "error"]).default("info"),
+  new Option("--log-format <format>", "pretty in a terminal, JSON lines otherwise").choices(["auto", "pretty", "json"]).default("auto"),
+];
+
+const program = new Command("raft-ts")
+  .description("raft-ts: a replicated key-value store on Raft.\nWith no command: start a local 3-node cluster (node N: Raft 127.0.0.1:500N, HTTP 127.0.0.1:800N, data ./data/node-N).")
+  .showHelpAfterError();
+for (const o of logOptions) program.addOption(o);
+program.action(async (opts: { logLevel: string; logFormat: LogFormat }) => {
+  await runCluster({ logLevel: opts.logLevel, logFormat: opts.logFormat, cwd: userCwd });
+});
+
+const nodeCommand = program
+  .command("node")
+  .description("run one node: `node <id>` joins the default local cluster; `node --config FILE --id N` any cluster")
+  .argument("[id]", "node id in the default local cluster (1..3)", positiveId)
+  .option("--config <file>", "cluster config (JSON); see docs/node.md")
+  .option("--id <id>", "this node's id in --config", positiveId);
+for (const o of logOptions) nodeCommand.addOption(o);
+nodeCommand.action(async (idArg: number | undefined, opts: { config?: string; id?: number; logLevel: string; logFormat: LogFormat }) => {
+  let config: ClusterConfig;
+  let id: number;
+  try {
+    if (opts.config !== undefined) {
+      if (opts.id === undefined) fail("--config needs --id <id>");
+      if (idArg !== undefined && idArg !== opts.id) fail(`node id given twice: ${idArg} and --id ${opts.id}`);
+      config = loadClusterConfig(resolve(userCwd, opts.config));
+      id = opts.id;
+    } else {
+      id = idArg ?? opts.id ?? fail("which node? `node <id>` (1..3), or `node --config FILE --id N`");
+      config = defaultClusterConfig();
+    }
+    config = anchored(config);
+    if (!config.nodes.some((n) => n.id === id)) {
+      throw new ConfigFileError("--id", `node ${id} is not in the cluster (ids: ${config.nodes.map((n) => n.id).join(", ")})`);
+    }
+  } catch (e) {
+    if (e instanceof ConfigFileError) fail(e.message);
+    throw e;
+  }
+
+  const logger = createLogger({ nodeId: id, level: opts.logLevel, format: opts.logFormat });
+  let running: Awaited<ReturnType<typeof runNode>> | undefined;
+  const stop = (signal: string) => {
+    logger.info({ signal }, "signal received");
+    void (running?.shutdown() ?? Promise.resolve()).then(() => process.exit(0));
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+  try {
+    running = await runNode(config, id, logger, (e) => {
+      logger.fatal({ err: e }, "a write could not be made durable; stopping so nothing unpersisted is acknowledged");
+      process.exit(1);
+    });
+  } catch (e) {
+    logger.fatal({ err: e }, `cannot start node ${id}: ${(e as Error).message}`);
+    process.exit(1);
+  }
+});
+
+await program.parseAsync(process.argv);

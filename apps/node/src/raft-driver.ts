@@ -1,0 +1,245 @@
+import type { Logger as PinoLogger } from "pino";
+import type { Message, NodeStatus, RaftNode, Ready, Storage } from "@raft-ts/core";
+import { encodeCommand, type KvCommand } from "./kv/commands.js";
+import type { KvResult, KvStateMachine } from "./kv/state-machine.js";
+
+/** Where outgoing Raft messages go (the TCP transport, or a fake in tests). */
+export interface PeerTransport {
+  send(message: Message): void;
+}
+
+export type WriteOutcome =
+  | { readonly type: "applied"; readonly result: KvResult }
+  | { readonly type: "not-leader"; readonly leaderId: number | undefined }
+  /** Another leader's entry took its place: it was not applied, a retry is safe. */
+  | { readonly type: "lost" }
+  /** No answer in time: it may or may not be applied (a retry with the same id and seq is safe). */
+  | { readonly type: "timeout" }
+  | { readonly type: "overloaded" };
+
+export type ReadOutcome =
+  | { readonly type: "ready" }
+  | { readonly type: "not-leader"; readonly leaderId: number | undefined }
+  | { readonly type: "timeout" }
+  | { readonly type: "overloaded" };
+
+interface PendingWrite {
+  readonly term: number;
+  readonly resolve: (o: WriteOutcome) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+interface PendingRead {
+  readonly resolve: (o: ReadOutcome) => void;
+  readonly timer: NodeJS.Timeout;
+  /** Set once the leader confirmed the read: serve when applied reaches it. */
+  index: number | undefined;
+}
+
+export interface DriverOptions {
+  readonly node: RaftNode;
+  readonly storage: Storage;
+  readonly transport: PeerTransport;
+  readonly kv: KvStateMachine;
+  readonly tickMs: number;
+  readonly logger: PinoLogger;
+  readonly maxPending: number;
+  readonly requestTimeoutMs: number;
+  /** A write that could not be made durable: the node must stop rather than acknowledge it. */
+  readonly onFatal: (error: unknown) => void;
+}
+
+/**
+ * Drives a RaftNode: ticks from a timer, messages from the transport, and each Ready carried
+ * out in order (persist in one transaction, send, apply, answer clients, advance). Client
+ * requests wait here for their entry to apply or their read to be confirmed.
+ */
+export class RaftDriver {
+  private readonly writes = new Map<number, PendingWrite>();
+  private readonly reads = new Map<string, PendingRead>();
+  private nextReadId = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private lastRole: string | undefined;
+  private lastLeader = 0;
+  /** Commit index found on disk at start: once applied reaches it, the state is rebuilt. */
+  private readonly recoveredCommit: number;
+  private readonly startedAt = performance.now();
+  private rebuilt = false;
+
+  constructor(private readonly o: DriverOptions) {
+    this.recoveredCommit = o.storage.hardState().commit;
+    this.rebuilt = this.recoveredCommit === 0;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.guard(() => this.o.node.tick()), this.o.tickMs);
+    this.guard(() => {});
+  }
+
+  /**
+   * Give the core one input and carry out what follows. The core throws only on a broken
+   * invariant (for example a leader claiming commits past this node's durable log, which means
+   * this node lost data): continuing could violate safety, so the node stops.
+   */
+  private guard(input: () => void): void {
+    if (this.stopped) return;
+    try {
+      input();
+      this.process();
+    } catch (e) {
+      this.halt();
+      this.o.onFatal(e);
+    }
+  }
+
+  private halt(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+  }
+
+  /** Stop ticking and answer every waiting request; the node stays readable for status. */
+  stop(): void {
+    this.halt();
+    for (const [, w] of this.writes) this.settleWrite(w, { type: "timeout" });
+    this.writes.clear();
+    for (const [, r] of this.reads) this.settleRead(r, { type: "timeout" });
+    this.reads.clear();
+  }
+
+  receive(message: Message): void {
+    this.guard(() => this.o.node.step(message));
+  }
+
+  status(): NodeStatus {
+    return this.o.node.status();
+  }
+
+  get pending(): number {
+    return this.writes.size + this.reads.size;
+  }
+
+  /** Replicate a command; resolves once it is applied (or cannot be). */
+  write(command: KvCommand): Promise<WriteOutcome> {
+    if (this.stopped || this.pending >= this.o.maxPending) return Promise.resolve({ type: "overloaded" });
+    const r = this.o.node.propose(encodeCommand(command));
+    if (!r.ok) return Promise.resolve({ type: "not-leader", leaderId: r.error.leaderId });
+    const { index, term } = r.value;
+    const outcome = new Promise<WriteOutcome>((resolve) => {
+      const timer = setTimeout(() => {
+        this.writes.delete(index);
+        resolve({ type: "timeout" });
+      }, this.o.requestTimeoutMs);
+      this.writes.set(index, { term, resolve, timer });
+    });
+    this.guard(() => {});
+    return outcome;
+  }
+
+  /**
+   * Wait until a linearizable read may be served: the leader has confirmed with a majority that
+   * it still leads (ReadIndex) and this node has applied up to the commit index of that moment.
+   */
+  read(): Promise<ReadOutcome> {
+    if (this.stopped || this.pending >= this.o.maxPending) return Promise.resolve({ type: "overloaded" });
+    const ctx = `r${++this.nextReadId}`;
+    const r = this.o.node.readIndex(ctx);
+    if (!r.ok) return Promise.resolve({ type: "not-leader", leaderId: r.error.leaderId });
+    const outcome = new Promise<ReadOutcome>((resolve) => {
+      const timer = setTimeout(() => {
+        this.reads.delete(ctx);
+        resolve({ type: "timeout" });
+      }, this.o.requestTimeoutMs);
+      this.reads.set(ctx, { resolve, timer, index: undefined });
+    });
+    this.guard(() => {});
+    return outcome;
+  }
+
+  /** Carry out every Ready the node has. */
+  private process(): void {
+    const node = this.o.node;
+    while (node.hasReady()) {
+      const rd = node.ready();
+      try {
+        this.o.storage.persist(rd.hardState, rd.entries);
+      } catch (e) {
+        // Nothing of this Ready may leave the node: no vote, no acknowledgement, no answer.
+        this.halt();
+        this.o.onFatal(e);
+        return;
+      }
+      for (const m of rd.messages) this.o.transport.send(m);
+      for (const m of rd.persistedMessages) this.o.transport.send(m);
+      this.apply(rd);
+      for (const rs of rd.readStates) {
+        const read = this.reads.get(rs.ctx);
+        if (read !== undefined) read.index = rs.index;
+      }
+      this.releaseReads();
+      node.advance();
+      if (rd.softState !== undefined) this.onSoftState();
+    }
+  }
+
+  private apply(rd: Ready): void {
+    for (const e of rd.committedEntries) {
+      let result: KvResult | undefined;
+      if (e.type === "normal") result = this.o.kv.apply(e.index, e.data);
+      else this.o.kv.skip(e.index);
+      const w = this.writes.get(e.index);
+      if (w !== undefined) {
+        this.writes.delete(e.index);
+        this.settleWrite(w, w.term === e.term && result !== undefined ? { type: "applied", result } : { type: "lost" });
+      }
+    }
+    if (!this.rebuilt && this.o.kv.applied >= this.recoveredCommit) {
+      this.rebuilt = true;
+      this.o.logger.info(
+        { entries: this.recoveredCommit, keys: this.o.kv.size, ms: Math.round(performance.now() - this.startedAt) },
+        "state rebuilt from the log on disk",
+      );
+    }
+  }
+
+  private releaseReads(): void {
+    for (const [ctx, r] of this.reads) {
+      if (r.index !== undefined && this.o.kv.applied >= r.index) {
+        this.reads.delete(ctx);
+        this.settleRead(r, { type: "ready" });
+      }
+    }
+  }
+
+  private onSoftState(): void {
+    const st = this.o.node.status();
+    if (st.role !== this.lastRole) {
+      this.o.logger.info({ role: st.role, term: st.term, leader: st.leaderId || null }, `role: ${st.role}`);
+      this.lastRole = st.role;
+    }
+    if (st.leaderId !== this.lastLeader) {
+      if (st.leaderId !== 0) this.o.logger.info({ leader: st.leaderId, term: st.term }, `leader is node ${st.leaderId}`);
+      else this.o.logger.info({ term: st.term }, "no leader known");
+      this.lastLeader = st.leaderId;
+    }
+    if (st.role !== "leader") {
+      // Reads not yet confirmed can no longer be: the client retries on the new leader.
+      for (const [ctx, r] of this.reads) {
+        if (r.index === undefined) {
+          this.reads.delete(ctx);
+          this.settleRead(r, { type: "not-leader", leaderId: st.leaderId === 0 ? undefined : st.leaderId });
+        }
+      }
+    }
+  }
+
+  private settleWrite(w: PendingWrite, outcome: WriteOutcome): void {
+    clearTimeout(w.timer);
+    w.resolve(outcome);
+  }
+
+  private settleRead(r: PendingRead, outcome: ReadOutcome): void {
+    clearTimeout(r.timer);
+    r.resolve(outcome);
+  }
+}

@@ -1,0 +1,156 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
+const tsx = import.meta.resolve("tsx");
+
+export interface StatusBody {
+  id: number;
+  role: string;
+  term: number;
+  leader: number | null;
+  commit: number;
+  applied: number;
+  lastIndex: number;
+}
+
+/** A free TCP port on 127.0.0.1 (the OS picks; closed again before the node binds it). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Real node processes started through the CLI a user runs (`node --config FILE --id N`), all on
+ * 127.0.0.1, data and logs in a temporary directory that stop() removes.
+ */
+export class ProcessCluster {
+  readonly dir = mkdtempSync(join(tmpdir(), "raft-node-test-"));
+  readonly procs = new Map<number, ChildProcess>();
+  httpPorts = new Map<number, number>();
+  private configFile = "";
+
+  constructor(readonly size = 3) {}
+
+  async init(): Promise<void> {
+    const nodes = [];
+    for (let id = 1; id <= this.size; id++) {
+      const raft = await freePort();
+      const http = await freePort();
+      this.httpPorts.set(id, http);
+      nodes.push({ id, raft: `127.0.0.1:${raft}`, http: `127.0.0.1:${http}` });
+    }
+    this.configFile = join(this.dir, "cluster.json");
+    writeFileSync(
+      this.configFile,
+      JSON.stringify({ clusterId: "test", dataDir: join(this.dir, "node-{id}"), nodes, limits: { requestTimeoutMs: 3000 } }, null, 2),
+    );
+  }
+
+  url(id: number): string {
+    return `http://127.0.0.1:${this.httpPorts.get(id)}`;
+  }
+
+  start(id: number): void {
+    if (this.procs.has(id)) throw new Error(`node ${id} is already running`);
+    const log = createWriteStream(join(this.dir, `node-${id}.log`), { flags: "a" });
+    const child = spawn(process.execPath, ["--import", tsx, cli, "node", "--config", this.configFile, "--id", String(id), "--log-format", "json"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
+    this.procs.set(id, child);
+    child.once("exit", () => {
+      if (this.procs.get(id) === child) this.procs.delete(id);
+    });
+  }
+
+  startAll(): void {
+    for (let id = 1; id <= this.size; id++) this.start(id);
+  }
+
+  /** Send a signal and wait (bounded) for the process to exit. */
+  async kill(id: number, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+    const child = this.procs.get(id);
+    if (child === undefined) return;
+    const exited = new Promise<void>((r) => child.once("exit", () => r()));
+    child.kill(signal);
+    const timeout = new Promise<void>((r) => setTimeout(r, 10_000));
+    await Promise.race([exited, timeout]);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGKILL");
+      await exited;
+    }
+    this.procs.delete(id);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.procs.keys()].map((id) => this.kill(id, "SIGTERM")));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  async status(id: number): Promise<StatusBody | undefined> {
+    try {
+      const res = await fetch(`${this.url(id)}/status`, { signal: AbortSignal.timeout(1000) });
+      return (await res.json()) as StatusBody;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Wait until every running node names the same leader in the same term; returns it. */
+  async waitForLeader(timeoutMs = 20_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const seen = await Promise.all([...this.procs.keys()].map((id) => this.status(id)));
+      const first = seen[0];
+      if (
+        seen.length > 0 &&
+        first?.leader != null &&
+        this.procs.has(first.leader) &&
+        seen.every((s) => s !== undefined && s.leader === first.leader && s.term === first.term)
+      ) {
+        return first.leader;
+      }
+      await sleep(50);
+    }
+    throw new Error(`no leader agreed by nodes ${[...this.procs.keys()].join(",")} within ${timeoutMs} ms (logs in ${this.dir})`);
+  }
+
+  /** Wait until node `id` has applied at least `index`. */
+  async waitForApplied(id: number, index: number, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const s = await this.status(id);
+      if (s !== undefined && s.applied >= index) return;
+      await sleep(50);
+    }
+    throw new Error(`node ${id} did not apply ${index} within ${timeoutMs} ms`);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A request that follows redirects (as `curl -L` does) and never hangs past `timeoutMs`. */
+export async function request(
+  method: string,
+  url: string,
+  body?: string,
+  headers: Record<string, string> = {},
+  timeoutMs = 5000,
+): Promise<{ status: number; text: string }> {
+  const res = await fetch(url, { method, redirect: "follow", signal: AbortSignal.timeout(timeoutMs), headers, ...(body === undefined ? {} : { body }) });
+  return { status: res.status, text: await res.text() };
+}

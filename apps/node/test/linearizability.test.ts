@@ -1,0 +1,86 @@
+import { checkHistory, HistoryRecorder, renderFailure } from "@raft-ts/linearizability";
+import { afterEach, describe, expect, it } from "vitest";
+import { ProcessCluster, request, sleep } from "./cluster-harness.js";
+
+let cluster: ProcessCluster | undefined;
+afterEach(async () => {
+  await cluster?.stop();
+  cluster = undefined;
+});
+
+const KEYS = ["k0", "k1", "k2"];
+const CLIENTS = 5;
+
+/**
+ * Several clients put, get and delete a few keys through random nodes while the leader is
+ * killed and restarted; the recorded history must be linearizable. A request that got no
+ * answer is recorded as indeterminate (it may or may not have taken effect).
+ */
+describe("a concurrent client history with the leader killed in the middle", () => {
+  it("is linearizable", async () => {
+    const c = new ProcessCluster(3);
+    cluster = c;
+    await c.init();
+    c.startAll();
+    const firstLeader = await c.waitForLeader();
+
+    const history = new HistoryRecorder();
+    let running = true;
+    let seq = 0;
+    const client = async (id: number) => {
+      for (let n = 0; running; n++) {
+        const key = KEYS[Math.floor(Math.random() * KEYS.length)]!;
+        const node = 1 + Math.floor(Math.random() * 3);
+        const roll = Math.random();
+        if (roll < 0.5) {
+          const value = `c${id}-${n}-${++seq}`;
+          const h = history.invoke(id, "put", key, value);
+          try {
+            const r = await request("PUT", `${c.url(node)}/kv/${key}`, value, {}, 4000);
+            if (r.status === 200) history.ok(h);
+            else if (r.status === 503) history.fail(h); // no leader, not committed, or overloaded: not applied
+            else history.unknown(h);
+          } catch {
+            history.unknown(h);
+          }
+        } else if (roll < 0.9) {
+          const h = history.invoke(id, "get", key);
+          try {
+            const r = await request("GET", `${c.url(node)}/kv/${key}`, undefined, {}, 4000);
+            if (r.status === 200) history.ok(h, r.text);
+            else if (r.status === 404) history.ok(h, null);
+            else history.unknown(h);
+          } catch {
+            history.unknown(h);
+          }
+        } else {
+          const h = history.invoke(id, "delete", key);
+          try {
+            const r = await request("DELETE", `${c.url(node)}/kv/${key}`, undefined, {}, 4000);
+            if (r.status === 200) history.ok(h);
+            else if (r.status === 503) history.fail(h);
+            else history.unknown(h);
+          } catch {
+            history.unknown(h);
+          }
+        }
+      }
+    };
+    const clients = Array.from({ length: CLIENTS }, (_, i) => client(i + 1));
+    await sleep(1500);
+    await c.kill(firstLeader, "SIGKILL");
+    await sleep(1500);
+    c.start(firstLeader);
+    await sleep(1500);
+    running = false;
+    await Promise.all(clients);
+
+    const ops = history.history();
+    const okOps = ops.filter((o) => o.status === "ok");
+    expect(okOps.filter((o) => o.op === "put").length).toBeGreaterThan(20);
+    expect(okOps.filter((o) => o.op === "get").length).toBeGreaterThan(20);
+    const result = checkHistory(ops);
+    if (result.ok === false) throw new Error(renderFailure(result));
+    expect(result.ok).toBe(true);
+  });
+});
