@@ -36,6 +36,16 @@ interface PendingRead {
   index: number | undefined;
 }
 
+/** What the driver reports for metrics (apps/node feeds prom-client from it). */
+export interface DriverMetrics {
+  /** A leader became known after `seconds` without one (or since start). */
+  leaderFound?(seconds: number): void;
+  /** The known leader changed from one node to another. */
+  leaderChanged?(): void;
+  proposalCommitted?(): void;
+  proposalFailed?(reason: "lost" | "timeout" | "not_leader" | "overloaded"): void;
+}
+
 export interface DriverOptions {
   readonly node: RaftNode;
   readonly storage: Storage;
@@ -47,6 +57,7 @@ export interface DriverOptions {
   readonly requestTimeoutMs: number;
   /** A write that could not be made durable: the node must stop rather than acknowledge it. */
   readonly onFatal: (error: unknown) => void;
+  readonly metrics?: DriverMetrics;
 }
 
 /**
@@ -62,6 +73,10 @@ export class RaftDriver {
   private stopped = false;
   private lastRole: string | undefined;
   private lastLeader = 0;
+  /** The last leader known, even while none is: to count changes of leader. */
+  private lastKnownLeader = 0;
+  /** When this node last had no leader (or started): to time elections. */
+  private leaderLostAt: number | undefined = performance.now();
   /** Commit index found on disk at start: once applied reaches it, the state is rebuilt. */
   private readonly recoveredCommit: number;
   private readonly startedAt = performance.now();
@@ -121,13 +136,20 @@ export class RaftDriver {
 
   /** Replicate a command; resolves once it is applied (or cannot be). */
   write(command: KvCommand): Promise<WriteOutcome> {
-    if (this.stopped || this.pending >= this.o.maxPending) return Promise.resolve({ type: "overloaded" });
+    if (this.stopped || this.pending >= this.o.maxPending) {
+      this.o.metrics?.proposalFailed?.("overloaded");
+      return Promise.resolve({ type: "overloaded" });
+    }
     const r = this.o.node.propose(encodeCommand(command));
-    if (!r.ok) return Promise.resolve({ type: "not-leader", leaderId: r.error.leaderId });
+    if (!r.ok) {
+      this.o.metrics?.proposalFailed?.("not_leader");
+      return Promise.resolve({ type: "not-leader", leaderId: r.error.leaderId });
+    }
     const { index, term } = r.value;
     const outcome = new Promise<WriteOutcome>((resolve) => {
       const timer = setTimeout(() => {
         this.writes.delete(index);
+        this.o.metrics?.proposalFailed?.("timeout");
         resolve({ type: "timeout" });
       }, this.o.requestTimeoutMs);
       this.writes.set(index, { term, resolve, timer });
@@ -190,7 +212,13 @@ export class RaftDriver {
       const w = this.writes.get(e.index);
       if (w !== undefined) {
         this.writes.delete(e.index);
-        this.settleWrite(w, w.term === e.term && result !== undefined ? { type: "applied", result } : { type: "lost" });
+        if (w.term === e.term && result !== undefined) {
+          this.o.metrics?.proposalCommitted?.();
+          this.settleWrite(w, { type: "applied", result });
+        } else {
+          this.o.metrics?.proposalFailed?.("lost");
+          this.settleWrite(w, { type: "lost" });
+        }
       }
     }
     if (!this.rebuilt && this.o.kv.applied >= this.recoveredCommit) {
@@ -218,8 +246,16 @@ export class RaftDriver {
       this.lastRole = st.role;
     }
     if (st.leaderId !== this.lastLeader) {
-      if (st.leaderId !== 0) this.o.logger.info({ leader: st.leaderId, term: st.term }, `leader is node ${st.leaderId}`);
-      else this.o.logger.info({ term: st.term }, "no leader known");
+      if (st.leaderId !== 0) {
+        this.o.logger.info({ leader: st.leaderId, term: st.term }, `leader is node ${st.leaderId}`);
+        if (this.leaderLostAt !== undefined) this.o.metrics?.leaderFound?.((performance.now() - this.leaderLostAt) / 1000);
+        this.leaderLostAt = undefined;
+        if (this.lastKnownLeader !== 0 && this.lastKnownLeader !== st.leaderId) this.o.metrics?.leaderChanged?.();
+        this.lastKnownLeader = st.leaderId;
+      } else {
+        this.o.logger.info({ term: st.term }, "no leader known");
+        this.leaderLostAt = performance.now();
+      }
       this.lastLeader = st.leaderId;
     }
     if (st.role !== "leader") {

@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import { dataDirOf, nodeOf, url, type ClusterConfig } from "./config.js";
 import { buildHttpServer } from "./http/server.js";
 import { KvStateMachine } from "./kv/state-machine.js";
+import { NodeMetrics } from "./metrics/node-metrics.js";
 import { RaftDriver } from "./raft-driver.js";
 
 export interface RunningNode {
@@ -23,7 +24,13 @@ export interface RunningNode {
 export async function runNode(config: ClusterConfig, id: number, logger: Logger, onFatal: (e: unknown) => void): Promise<RunningNode> {
   const self = nodeOf(config, id);
   const dataDir = dataDirOf(config, self);
-  const storage = SqliteStorage.open(dataDir);
+  // The metrics read the node's status at scrape time; `node` exists by the first scrape.
+  const metrics: NodeMetrics = new NodeMetrics(id, config.clusterId, () => ({
+    node: node.status(),
+    logEntries: storage.lastIndex() - storage.firstIndex() + 1,
+    snapshotIndex: storage.snapshotMeta()?.index ?? 0,
+  }));
+  const storage = SqliteStorage.open(dataDir, { onPersist: (stats) => metrics.storagePersisted(stats) });
   const hs = storage.hardState();
   if (storage.lastIndex() > 0 || hs.term > 0) {
     logger.info(
@@ -44,6 +51,7 @@ export async function runNode(config: ClusterConfig, id: number, logger: Logger,
       heartbeatTicks: config.heartbeatMs / tickMs,
       rng: new SeededRng(randomInt(0x7fffffff)),
       logger: logger.child({ component: "raft" }),
+      observer: metrics.raftObserver(),
     },
     storage,
   );
@@ -55,6 +63,7 @@ export async function runNode(config: ClusterConfig, id: number, logger: Logger,
     peers: new Map(config.nodes.filter((n) => n.id !== id).map((n) => [n.id, n.raft])),
     ...(config.secret === undefined ? {} : { secret: config.secret }),
     logger, // the transport binds its own component name
+    metrics: metrics.transportMetrics(),
     // Messages arrive only after start(), by which time the driver exists.
     onMessage: (m) => driver.receive(m),
   });
@@ -68,9 +77,10 @@ export async function runNode(config: ClusterConfig, id: number, logger: Logger,
     maxPending: config.limits.maxPendingRequests,
     requestTimeoutMs: config.limits.requestTimeoutMs,
     onFatal,
+    metrics: metrics.driverMetrics(),
   });
 
-  const http = buildHttpServer({ config, self, driver, kv, logger });
+  const http = buildHttpServer({ config, self, driver, kv, logger, metrics });
   try {
     await transport.start();
     await http.listen({ host: self.http.host, port: self.http.port });

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
 import { ProcessCluster, request, sleep } from "./cluster-harness.js";
 
@@ -36,6 +37,15 @@ describe("three node processes started through the CLI", () => {
       const linearizable = await request("GET", `${c.url(id)}/kv/key-199`);
       expect(linearizable).toEqual({ status: 200, text: "value-199" });
     }
+    // The leader's metrics show the replication it did, and pass promtool.
+    const metrics = (await request("GET", `${c.url(leader)}/metrics`)).text;
+    execFileSync("promtool", ["check", "metrics"], { input: metrics, encoding: "utf8" });
+    const value = (series: RegExp) => Number(metrics.split("\n").find((l) => series.test(l))?.split(" ").pop());
+    expect(value(new RegExp(`^raft_peer_match_index\\{peer="${follower}",`))).toBe(lastIndex);
+    expect(value(new RegExp(`^raft_transport_sent_bytes_total\\{peer="${follower}",`))).toBeGreaterThan(0);
+    expect(value(new RegExp(`^raft_peer_rtt_seconds_count\\{.*peer="${follower}"`))).toBeGreaterThan(0);
+    expect(value(/^raft_storage_sync_duration_seconds_count\{/)).toBeGreaterThan(0);
+    expect(value(/^raft_proposals_committed_total\{/)).toBe(200);
   });
 
   it("survive SIGKILL of the leader: a new one is elected, writes go on, the dead node recovers from disk", async () => {

@@ -1,4 +1,5 @@
 import type { Logger } from "./logger.js";
+import type { RaftObserver } from "./observer.js";
 import type { Rng } from "./rng.js";
 import type { NodeId } from "./types.js";
 
@@ -31,6 +32,8 @@ export interface RaftConfig {
   /** Where randomized election timeouts come from. */
   readonly rng: Rng;
   readonly logger?: Logger;
+  /** Protocol events for metrics (see RaftObserver). */
+  readonly observer?: RaftObserver;
   /**
    * Deliberate protocol bugs, so tests can show the simulator catches them. Never set this
    * outside tests.
@@ -46,8 +49,9 @@ export interface TestingBugs {
 }
 
 /** A config with every default filled in, as the core uses it. */
-export interface ResolvedConfig extends Required<Omit<RaftConfig, "logger" | "testingBugs">> {
+export interface ResolvedConfig extends Required<Omit<RaftConfig, "logger" | "observer" | "testingBugs">> {
   readonly logger: Logger | undefined;
+  readonly observer: RaftObserver;
   readonly testingBugs: TestingBugs;
 }
 
@@ -101,6 +105,7 @@ export function resolveConfig(config: RaftConfig): ResolvedConfig {
     applied: config.applied ?? 0,
     rng: config.rng,
     logger: config.logger,
+    observer: config.observer ?? {},
     testingBugs: config.testingBugs ?? {},
   };
   positiveInteger("maxEntriesPerMessage", resolved.maxEntriesPerMessage);

@@ -13,6 +13,7 @@ export {
   type VoteRequest,
   type VoteResponse,
 } from "./messages.js";
+export type { RaftObserver, StepDownReason } from "./observer.js";
 export { majority, quorumValue } from "./quorum.js";
 export type { ReadState } from "./raft.js";
 export { RaftNode, type NodeStatus, type Ready } from "./raft-node.js";

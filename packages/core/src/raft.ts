@@ -118,6 +118,7 @@ export class Raft {
       if (this.cfg.checkQuorum) {
         if (!this.quorumActive()) {
           this.logger.warn({ term: this.term }, "stepping down: no contact with a majority (check-quorum)");
+          this.cfg.observer.steppedDown?.("lost_quorum", this.term);
           this.becomeFollower(this.term, NONE);
           return;
         }
@@ -153,6 +154,7 @@ export class Raft {
       if (!termStays) {
         const leader = m.type === "AppendEntries" || m.type === "Heartbeat" ? m.from : NONE;
         this.logger.info({ from: m.from, type: m.type, term: m.term, oldTerm: this.term }, "newer term seen");
+        if (this.role === "leader") this.cfg.observer.steppedDown?.("newer_term", this.term);
         this.becomeFollower(m.term, leader);
       }
     } else if (m.term < this.term) {
@@ -206,6 +208,7 @@ export class Raft {
    * this node still leads. The caller serves the read after applying up to that index.
    */
   readIndex(ctx: string): ReadIndexResult {
+    this.cfg.observer.readIndexRequested?.();
     if (this.role !== "leader") {
       return err({ type: "NotLeader", leaderId: this.leaderId === NONE ? undefined : this.leaderId });
     }
@@ -277,6 +280,7 @@ export class Raft {
       this.progress.set(peer, new Progress(this.log.lastIndex() + 1, this.cfg.maxInflightMessages));
     }
     this.logger.info({ term: this.term, lastIndex: this.log.lastIndex() }, "became leader");
+    this.cfg.observer.electionWon?.(this.term);
     // An entry of the leader's own term lets it commit everything before it (paper 5.4.2)
     // and learn the commit index that ReadIndex needs.
     this.appendEntry({ index: this.log.lastIndex() + 1, term: this.term, type: "noop", data: new Uint8Array(0) });
@@ -289,6 +293,7 @@ export class Raft {
     else this.becomeCandidate();
     const electionTerm = kind === "pre-vote" ? this.term + 1 : this.term;
     this.logger.info({ term: electionTerm, preVote: kind === "pre-vote" }, "starting election");
+    this.cfg.observer.electionStarted?.(kind, electionTerm);
     if (this.recordVote(this.id, true)) return; // a single-voter cluster wins at once
     for (const peer of this.peers) {
       this.send<VoteRequest>({
@@ -461,6 +466,7 @@ export class Raft {
     pr.recentActive = true;
 
     if (!m.success) {
+      this.cfg.observer.appendRejected?.(m.from);
       if (pr.maybeDecrease(m.rejectedIndex, this.nextIndexFromHint(m))) {
         this.logger.debug({ peer: m.from, next: pr.next, rejectedIndex: m.rejectedIndex }, "append rejected; probing");
         if (pr.state === "replicate") pr.becomeProbe();
@@ -501,6 +507,7 @@ export class Raft {
     if (pr === undefined) return;
     pr.recentActive = true;
     pr.probeSent = false;
+    this.cfg.observer.heartbeatAnswered?.(m.from);
     if (pr.state === "replicate" && pr.inflights.full()) pr.inflights.freeFirstOne();
     // The follower lags: send what it needs, or an empty append whose rejection tells us where
     // its log really ends (appends may have been lost, or it restarted).
@@ -560,6 +567,7 @@ export class Raft {
       leaderCommit: this.log.committed,
     });
     pr.sentEntries(entries[entries.length - 1]?.index);
+    this.cfg.observer.appendSent?.(to, entries.length);
     return true;
   }
 
@@ -577,6 +585,7 @@ export class Raft {
         commit: Math.min(pr.match, this.log.committed),
         readSeq: this.readSeq,
       });
+      this.cfg.observer.heartbeatSent?.(peer);
     }
   }
 

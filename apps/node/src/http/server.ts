@@ -5,6 +5,7 @@ import type { ClusterConfig, NodeAddress } from "../config.js";
 import { url } from "../config.js";
 import type { KvCommand } from "../kv/commands.js";
 import type { KvStateMachine } from "../kv/state-machine.js";
+import type { NodeMetrics } from "../metrics/node-metrics.js";
 import type { RaftDriver, WriteOutcome } from "../raft-driver.js";
 
 export interface HttpServerOptions {
@@ -13,6 +14,8 @@ export interface HttpServerOptions {
   readonly driver: RaftDriver;
   readonly kv: KvStateMachine;
   readonly logger: PinoLogger;
+  /** When given, GET /metrics serves it and every request's duration is recorded. */
+  readonly metrics?: NodeMetrics;
 }
 
 interface KeyParams {
@@ -165,6 +168,17 @@ export function buildHttpServer(o: HttpServerOptions): FastifyInstance {
     if (value === undefined) return error(reply, 404, "key_not_found", `no value for key ${JSON.stringify(key)}`);
     return reply.code(200).header("content-type", "application/octet-stream").send(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
   });
+
+  const metrics = o.metrics;
+  if (metrics !== undefined) {
+    app.addHook("onResponse", (req, reply, done) => {
+      // The route pattern, not the URL: keys must not become label values.
+      const route = req.routeOptions.url ?? "unmatched";
+      metrics.httpRequest(route, req.method, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    });
+    app.get("/metrics", async (_req, reply) => reply.header("content-type", metrics.contentType).send(await metrics.scrape()));
+  }
 
   app.get("/status", async () => statusOf(o));
   app.get("/healthz", async () => ({ ok: true }));

@@ -1,0 +1,159 @@
+import type { NodeStatus, RaftObserver } from "@raft-ts/core";
+import type { PersistStats } from "@raft-ts/storage-sqlite";
+import type { TransportMetrics } from "@raft-ts/transport-tcp";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { DriverMetrics } from "../raft-driver.js";
+import { METRICS, type MetricSpec } from "./catalog.js";
+
+const ROLES = ["follower", "pre-candidate", "candidate", "leader"] as const;
+
+type Labels<S extends MetricSpec> = Partial<Record<S["labels"][number], string | number>>;
+
+/**
+ * The node's one prom-client Registry and the hooks that feed it: a RaftObserver for the core,
+ * TransportMetrics for the transport, onPersist for storage, and calls from the driver and the
+ * HTTP server. State gauges (term, role, indexes, per-peer match and lag) are read from the
+ * node's status at scrape time, so they are never stale.
+ */
+export class NodeMetrics {
+  readonly registry = new Registry();
+  private readonly counters = new Map<string, Counter>();
+  private readonly gauges = new Map<string, Gauge>();
+  private readonly histograms = new Map<string, Histogram>();
+  /** Heartbeats in flight per peer: when each left, to time its answer. */
+  private readonly heartbeatSentAt = new Map<number, number>();
+
+  constructor(
+    nodeId: number,
+    clusterId: string,
+    private readonly status: () => { node: NodeStatus; logEntries: number; snapshotIndex: number },
+  ) {
+    this.registry.setDefaultLabels({ node: String(nodeId), cluster: clusterId });
+    collectDefaultMetrics({ register: this.registry });
+    // prom-client names these gauges with a `_total` suffix, which Prometheus reserves for
+    // counters (promtool check metrics rejects them); leave them out.
+    for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) {
+      this.registry.removeSingleMetric(name);
+    }
+    for (const spec of Object.values(METRICS) as MetricSpec[]) this.register(spec);
+  }
+
+  private register(spec: MetricSpec): void {
+    const common = { name: spec.name, help: spec.help, labelNames: [...spec.labels], registers: [this.registry] };
+    switch (spec.type) {
+      case "counter":
+        this.counters.set(spec.name, new Counter(common));
+        break;
+      case "histogram":
+        this.histograms.set(spec.name, new Histogram({ ...common, buckets: [...(spec.buckets ?? [])] }));
+        break;
+      case "gauge":
+        this.gauges.set(spec.name, new Gauge(common));
+        break;
+    }
+  }
+
+  inc<S extends MetricSpec>(spec: S, labels: Labels<S> = {}, by = 1): void {
+    this.counters.get(spec.name)!.inc(labels as Record<string, string | number>, by);
+  }
+
+  observe<S extends MetricSpec>(spec: S, value: number, labels: Labels<S> = {}): void {
+    this.histograms.get(spec.name)!.observe(labels as Record<string, string | number>, value);
+  }
+
+  private set<S extends MetricSpec>(spec: S, value: number, labels: Labels<S> = {}): void {
+    this.gauges.get(spec.name)!.set(labels as Record<string, string | number>, value);
+  }
+
+  /** The Prometheus text exposition, with state gauges refreshed first. */
+  async scrape(): Promise<string> {
+    this.refreshState();
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  private refreshState(): void {
+    const { node: st, logEntries, snapshotIndex } = this.status();
+    this.set(METRICS.term, st.term);
+    for (const role of ROLES) this.set(METRICS.role, st.role === role ? 1 : 0, { role });
+    this.set(METRICS.leaderKnown, st.leaderId === 0 ? 0 : 1);
+    this.set(METRICS.leaderId, st.leaderId);
+    this.set(METRICS.commitIndex, st.commit);
+    this.set(METRICS.appliedIndex, st.applied);
+    this.set(METRICS.lastLogIndex, st.lastIndex);
+    this.set(METRICS.snapshotIndex, snapshotIndex);
+    this.set(METRICS.storageLogEntries, logEntries);
+    // Per-peer replication is the leader's view; a follower reports none.
+    this.gauges.get(METRICS.peerMatchIndex.name)!.reset();
+    this.gauges.get(METRICS.peerLag.name)!.reset();
+    for (const p of st.peers) {
+      this.set(METRICS.peerMatchIndex, p.match, { peer: p.id });
+      this.set(METRICS.peerLag, Math.max(0, st.lastIndex - p.match), { peer: p.id });
+    }
+  }
+
+  /** Protocol events from the core. */
+  raftObserver(): RaftObserver {
+    return {
+      electionStarted: (kind) => this.inc(METRICS.electionsStarted, { kind }),
+      electionWon: () => this.inc(METRICS.electionsWon),
+      steppedDown: (reason) => this.inc(METRICS.stepDowns, { reason }),
+      appendSent: (peer, entries) => {
+        this.inc(METRICS.peerAppendMessages, { peer });
+        if (entries > 0) this.inc(METRICS.peerAppendEntries, { peer }, entries);
+      },
+      appendRejected: (peer) => this.inc(METRICS.peerRejections, { peer }),
+      heartbeatSent: (peer) => {
+        // Time the oldest unanswered heartbeat: an answer then measures at least one round trip.
+        if (!this.heartbeatSentAt.has(peer)) this.heartbeatSentAt.set(peer, performance.now());
+      },
+      heartbeatAnswered: (peer) => {
+        const sent = this.heartbeatSentAt.get(peer);
+        if (sent === undefined) return;
+        this.heartbeatSentAt.delete(peer);
+        this.observe(METRICS.peerRtt, (performance.now() - sent) / 1000, { peer });
+      },
+      readIndexRequested: () => this.inc(METRICS.readIndexRequests),
+    };
+  }
+
+  /** Transport hooks (no prom-client in the transport itself). */
+  transportMetrics(): TransportMetrics {
+    const peerLabel = (peer: number | undefined) => (peer === undefined ? "unauthenticated" : peer);
+    return {
+      bytesSent: (peer, bytes) => this.inc(METRICS.transportBytesSent, { peer: peerLabel(peer) }, bytes),
+      bytesReceived: (peer, bytes) => this.inc(METRICS.transportBytesReceived, { peer: peerLabel(peer) }, bytes),
+      framesSent: (peer, frames) => this.inc(METRICS.transportFramesSent, { peer: peerLabel(peer) }, frames),
+      framesReceived: (peer, frames) => this.inc(METRICS.transportFramesReceived, { peer }, frames),
+      messageDropped: (peer, reason) => this.inc(METRICS.transportDrops, { peer, reason }),
+      connectionUp: (peer, direction) => this.set(METRICS.transportConnected, 1, { peer, direction }),
+      connectionDown: (peer, direction) => this.set(METRICS.transportConnected, 0, { peer, direction }),
+      handshakeFailed: (_peer, _direction, reason) => this.inc(METRICS.transportHandshakeFailures, { reason }),
+    };
+  }
+
+  /** Leadership and client writes, as the driver sees them. */
+  driverMetrics(): DriverMetrics {
+    return {
+      leaderFound: (seconds) => this.observe(METRICS.electionDuration, seconds),
+      leaderChanged: () => this.inc(METRICS.leaderChanges),
+      proposalCommitted: () => this.inc(METRICS.proposalsCommitted),
+      proposalFailed: (reason) => this.inc(METRICS.proposalsFailed, { reason }),
+    };
+  }
+
+  /** HTTP: one call per answered request. */
+  httpRequest(route: string, method: string, status: number, seconds: number): void {
+    this.observe(METRICS.httpDuration, seconds, { route, method, status });
+  }
+
+  /** Storage: one call per durable write. */
+  storagePersisted(stats: PersistStats): void {
+    this.observe(METRICS.storageSync, stats.seconds);
+    this.observe(METRICS.storageBatchEntries, stats.entries);
+    this.observe(METRICS.storageBatchBytes, stats.bytes);
+  }
+}
