@@ -25,7 +25,8 @@ export async function runNode(config: ClusterConfig, id: number, logger: Logger,
   const self = nodeOf(config, id);
   const dataDir = dataDirOf(config, self);
   // The metrics read the node's status at scrape time; `node` exists by the first scrape.
-  const metrics: NodeMetrics = new NodeMetrics(id, config.clusterId, () => ({
+  const peerIds = config.nodes.filter((n) => n.id !== id).map((n) => n.id);
+  const metrics: NodeMetrics = new NodeMetrics(id, config.clusterId, peerIds, () => ({
     node: node.status(),
     logEntries: storage.lastIndex() - storage.firstIndex() + 1,
     snapshotIndex: storage.snapshotMeta()?.index ?? 0,

@@ -18,7 +18,7 @@ afterEach(async () => {
 async function singleNode() {
   const config = parseClusterConfig({ clusterId: "test", nodes: [{ id: 1, raft: "127.0.0.1:15001", http: "127.0.0.1:18001" }] });
   const storage = new MemoryStorage();
-  const metrics: NodeMetrics = new NodeMetrics(1, "test", () => ({ node: node.status(), logEntries: storage.lastIndex(), snapshotIndex: 0 }));
+  const metrics: NodeMetrics = new NodeMetrics(1, "test", [], () => ({ node: node.status(), logEntries: storage.lastIndex(), snapshotIndex: 0 }));
   const node = new RaftNode({ id: 1, voters: [1], electionTicks: 15, heartbeatTicks: 5, rng: new SeededRng(1), observer: metrics.raftObserver() }, storage);
   const kv = new KvStateMachine();
   const driver = new RaftDriver({
@@ -95,6 +95,24 @@ describe("GET /metrics", () => {
     expect(sample(text, `raft_http_request_duration_seconds_count{route="/kv/:key",method="PUT",status="200",${l}}`)).toBe(3);
     // Keys never become label values.
     expect(text).not.toContain("/kv/k0");
+  });
+
+  it("exports known label values at zero before any event, for every configured peer", async () => {
+    const status = { id: 1, role: "follower", term: 0, vote: 0, leaderId: 0, commit: 0, applied: 0, lastIndex: 0, lastTerm: 0, peers: [] } as const;
+    const m = new NodeMetrics(1, "c", [2, 3], () => ({ node: status, logEntries: 0, snapshotIndex: 0 }));
+    const text = await m.scrape();
+    const l = 'node="1",cluster="c"';
+    expect(sample(text, `raft_step_downs_total{reason="lost_quorum",${l}}`)).toBe(0);
+    expect(sample(text, `raft_elections_started_total{kind="pre-vote",${l}}`)).toBe(0);
+    expect(sample(text, `raft_proposals_failed_total{reason="timeout",${l}}`)).toBe(0);
+    expect(sample(text, `raft_transport_handshake_failures_total{reason="auth",${l}}`)).toBe(0);
+    for (const peer of ["2", "3"]) {
+      expect(sample(text, `raft_transport_dropped_messages_total{peer="${peer}",reason="queue_full",${l}}`)).toBe(0);
+      expect(sample(text, `raft_transport_peer_connected{peer="${peer}",direction="outbound",${l}}`)).toBe(0);
+      expect(sample(text, `raft_peer_rtt_seconds_count{peer="${peer}",${l}}`)).toBe(0);
+      expect(sample(text, `raft_peer_append_rejections_total{peer="${peer}",${l}}`)).toBe(0);
+    }
+    expect(sample(text, `raft_transport_dropped_messages_total{peer="4",reason="queue_full",${l}}`)).toBeUndefined();
   });
 
   it("passes promtool check metrics", async () => {

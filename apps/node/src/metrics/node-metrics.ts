@@ -1,11 +1,43 @@
-import type { NodeStatus, RaftObserver } from "@raft-ts/core";
+import type { NodeStatus, RaftObserver, StepDownReason } from "@raft-ts/core";
 import type { PersistStats } from "@raft-ts/storage-sqlite";
-import type { TransportMetrics } from "@raft-ts/transport-tcp";
+import type { DropReason, HandshakeFailure, TransportMetrics } from "@raft-ts/transport-tcp";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { DriverMetrics } from "../raft-driver.js";
 import { METRICS, type MetricSpec } from "./catalog.js";
 
 const ROLES = ["follower", "pre-candidate", "candidate", "leader"] as const;
+
+// Known label values, exported at 0 from the start so that rates and sums over them have series
+// before the first event (Prometheus' advice for enumerations). Written as records so the
+// compiler insists on every member of each union.
+const STEP_DOWN_REASONS = Object.keys({ newer_term: 0, lost_quorum: 0 } satisfies Record<StepDownReason, 0>);
+const PROPOSAL_FAILURES = Object.keys({ lost: 0, timeout: 0, not_leader: 0, overloaded: 0 } satisfies Record<
+  Parameters<NonNullable<DriverMetrics["proposalFailed"]>>[0],
+  0
+>);
+const DROP_REASONS = Object.keys({
+  queue_full: 0,
+  oversized: 0,
+  unknown_peer: 0,
+  shutdown: 0,
+  wrong_sender: 0,
+  wrong_recipient: 0,
+} satisfies Record<DropReason, 0>);
+const HANDSHAKE_FAILURES = Object.keys({
+  version: 0,
+  cluster_id: 0,
+  unknown_node: 0,
+  wrong_node: 0,
+  auth: 0,
+  malformed: 0,
+  unexpected_frame: 0,
+  frame_too_large: 0,
+  frame_too_small: 0,
+  timeout: 0,
+  closed: 0,
+  tls: 0,
+  busy: 0,
+} satisfies Record<HandshakeFailure, 0>);
 
 type Labels<S extends MetricSpec> = Partial<Record<S["labels"][number], string | number>>;
 
@@ -26,6 +58,7 @@ export class NodeMetrics {
   constructor(
     nodeId: number,
     clusterId: string,
+    peers: readonly number[],
     private readonly status: () => { node: NodeStatus; logEntries: number; snapshotIndex: number },
   ) {
     this.registry.setDefaultLabels({ node: String(nodeId), cluster: clusterId });
@@ -36,6 +69,30 @@ export class NodeMetrics {
       this.registry.removeSingleMetric(name);
     }
     for (const spec of Object.values(METRICS) as MetricSpec[]) this.register(spec);
+    this.initialiseLabels(peers);
+  }
+
+  private initialiseLabels(peers: readonly number[]): void {
+    for (const kind of ["pre-vote", "vote"]) this.inc(METRICS.electionsStarted, { kind }, 0);
+    for (const reason of STEP_DOWN_REASONS) this.inc(METRICS.stepDowns, { reason }, 0);
+    for (const reason of PROPOSAL_FAILURES) this.inc(METRICS.proposalsFailed, { reason }, 0);
+    for (const reason of HANDSHAKE_FAILURES) this.inc(METRICS.transportHandshakeFailures, { reason }, 0);
+    for (const peer of peers) {
+      for (const spec of [
+        METRICS.peerAppendMessages,
+        METRICS.peerAppendEntries,
+        METRICS.peerRejections,
+        METRICS.transportBytesSent,
+        METRICS.transportBytesReceived,
+        METRICS.transportFramesSent,
+        METRICS.transportFramesReceived,
+      ]) {
+        this.inc(spec, { peer }, 0);
+      }
+      for (const reason of DROP_REASONS) this.inc(METRICS.transportDrops, { peer, reason }, 0);
+      for (const direction of ["inbound", "outbound"]) this.set(METRICS.transportConnected, 0, { peer, direction });
+      this.histograms.get(METRICS.peerRtt.name)!.zero({ peer });
+    }
   }
 
   private register(spec: MetricSpec): void {
