@@ -89,7 +89,7 @@ export class RaftDriver {
 
   start(): void {
     this.timer = setInterval(() => this.guard(() => this.o.node.tick()), this.o.tickMs);
-    this.guard(() => {});
+    this.guard();
   }
 
   /**
@@ -97,10 +97,10 @@ export class RaftDriver {
    * invariant (for example a leader claiming commits past this node's durable log, which means
    * this node lost data): continuing could violate safety, so the node stops.
    */
-  private guard(input: () => void): void {
+  private guard(input?: () => void): void {
     if (this.stopped) return;
     try {
-      input();
+      input?.();
       this.process();
     } catch (e) {
       this.halt();
@@ -154,7 +154,7 @@ export class RaftDriver {
       }, this.o.requestTimeoutMs);
       this.writes.set(index, { term, resolve, timer });
     });
-    this.guard(() => {});
+    this.guard(); // the proposal or read went in above: carry out its Ready
     return outcome;
   }
 
@@ -174,7 +174,7 @@ export class RaftDriver {
       }, this.o.requestTimeoutMs);
       this.reads.set(ctx, { resolve, timer, index: undefined });
     });
-    this.guard(() => {});
+    this.guard(); // the proposal or read went in above: carry out its Ready
     return outcome;
   }
 

@@ -19,7 +19,7 @@ export interface StatusBody {
 }
 
 /** A free TCP port on 127.0.0.1 (the OS picks; closed again before the node binds it). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once("error", reject);
