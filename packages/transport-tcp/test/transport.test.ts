@@ -241,7 +241,8 @@ describe("the API's edges", () => {
     await waitFor(() => nodes[1]!.received.length === 1, "a heartbeat");
     await waitFor(() => nodes.every((n) => n.transport.status().find((p) => p.id === 9)!.outbound === "backoff"), "backoff timers running");
     expect(handles().length).toBeGreaterThan(handlesBefore.length);
-    expect(timers()).toBeGreaterThanOrEqual(timersBefore + 3);
+    // At least the three backoff timers (not "before + 3": a timer the runner held before may be gone).
+    expect(timers()).toBeGreaterThanOrEqual(3);
     await local.closeAll();
     await settle();
     expect(handles()).toEqual(handlesBefore);
