@@ -1,12 +1,16 @@
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
+import type Database from "better-sqlite3";
 
 const MAGIC = "SQLite format 3\u0000";
 const HEADER_BYTES = 100;
 
 /**
- * Look at a database file before SQLite does: SQLite reads pages lazily, so a truncated file
- * may open fine and fail only when the missing pages are needed, long after the node has
- * started. The header says how many pages the file should hold; a shorter file is truncated.
+ * Look at a database file outside SQLite: is it shorter than its header says (truncated)?
+ *
+ * It opens and closes a file descriptor, so it must never run while a connection of this
+ * process has the file open: POSIX record locks belong to the process, and closing ANY
+ * descriptor of the file drops them all, SQLite's exclusive lock included. Use it only before
+ * opening or after closing; while open, use checkTruncatedWhileOpen.
  * Returns a description of the problem, or undefined when the file looks whole.
  */
 export function checkDatabaseFile(file: string): string | undefined {
@@ -33,4 +37,27 @@ export function checkDatabaseFile(file: string): string | undefined {
   } finally {
     closeSync(fd);
   }
+}
+
+/** Before SQLite opens the file (stat only, no descriptor): an empty or stub file is not a database. */
+export function checkFileSize(file: string): string | undefined {
+  const size = statSync(file).size;
+  if (size < HEADER_BYTES) return `the file is ${size} bytes, shorter than a SQLite header (${HEADER_BYTES} bytes)`;
+  return undefined;
+}
+
+/**
+ * With the connection open and the WAL checkpointed into the file: does the file hold every
+ * page SQLite says the database has? (A process killed in the middle of a checkpoint leaves a
+ * header that already counts pages the file does not have yet; the WAL still holds them, so
+ * this is checked only after the checkpoint.) Stat only: no descriptor is opened.
+ */
+export function checkTruncatedWhileOpen(db: Database.Database, file: string): string | undefined {
+  const pages = db.pragma("page_count", { simple: true }) as number;
+  const pageSize = db.pragma("page_size", { simple: true }) as number;
+  const size = statSync(file).size;
+  if (size < pages * pageSize) {
+    return `the file is truncated: it should hold ${pages} pages of ${pageSize} bytes (${pages * pageSize} bytes), but it has ${size}`;
+  }
+  return undefined;
 }

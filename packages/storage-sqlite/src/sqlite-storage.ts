@@ -14,7 +14,7 @@ import {
 import Database from "better-sqlite3";
 import { EntryCache } from "./entry-cache.js";
 import { sqliteCode, StorageOpenError, StorageWriteError } from "./errors.js";
-import { checkDatabaseFile } from "./file-check.js";
+import { checkDatabaseFile, checkFileSize, checkTruncatedWhileOpen } from "./file-check.js";
 import { APPLICATION_ID, LATEST_VERSION, migrate } from "./schema.js";
 
 export interface SqliteStorageOptions {
@@ -157,8 +157,8 @@ export class SqliteStorage implements Storage {
       throw new StorageOpenError("io", dir, `cannot create the data directory: ${(e as Error).message}`, { cause: e });
     }
     if (!existsSync(file)) createDatabase(dir, file);
-    const problem = checkDatabaseFile(file);
-    if (problem !== undefined) throw new StorageOpenError("corrupt", file, problem);
+    const sizeProblem = checkFileSize(file);
+    if (sizeProblem !== undefined) throw new StorageOpenError("corrupt", file, sizeProblem);
 
     let db: Database.Database;
     try {
@@ -185,6 +185,13 @@ export class SqliteStorage implements Storage {
         );
       }
       configure(db, options);
+      // Fold what a crash left in the WAL into the file, then check the file is whole.
+      db.pragma("wal_checkpoint(TRUNCATE)");
+      const truncated = checkTruncatedWhileOpen(db, file);
+      if (truncated !== undefined) throw new StorageOpenError("corrupt", file, truncated);
+      // Take the write lock now and keep it (exclusive mode), so "in use" is reported at open
+      // rather than at the first write.
+      db.exec("BEGIN IMMEDIATE; COMMIT");
       migrate(db, version);
       return new SqliteStorage(db, file, options);
     } catch (e) {
@@ -362,8 +369,6 @@ function configure(db: Database.Database, options: SqliteStorageOptions): void {
     const pageSize = db.pragma("page_size", { simple: true }) as number;
     db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxDatabaseBytes / pageSize))}`);
   }
-  // Take the write lock now, so "in use" is reported at open rather than at the first write.
-  db.exec("BEGIN IMMEDIATE; COMMIT");
 }
 
 /**
@@ -406,11 +411,17 @@ function fsyncPath(path: string): void {
 function openError(file: string, e: unknown): StorageOpenError {
   const code = sqliteCode(e) ?? "";
   const message = e instanceof Error ? e.message : String(e);
+  if (code.startsWith("SQLITE_CORRUPT") || code === "SQLITE_NOTADB") {
+    // Say what is wrong with the file when its header tells (the connection is closed by now,
+    // so reading the file directly cannot drop a lock of ours).
+    const problem = checkDatabaseFile(file);
+    if (problem !== undefined) return new StorageOpenError("corrupt", file, `${problem} (${message})`, { cause: e });
+  }
   if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) {
     return new StorageOpenError("locked", file, `another process holds this database open (${message})`, { cause: e });
   }
   if (code.startsWith("SQLITE_CORRUPT") || code === "SQLITE_NOTADB") {
-    return new StorageOpenError("corrupt", file, message, { cause: e });
+    return new StorageOpenError("corrupt", file, `${message} (not a SQLite database, or a damaged one)`, { cause: e });
   }
   return new StorageOpenError("io", file, `${code || "error"}: ${message}`, { cause: e });
 }

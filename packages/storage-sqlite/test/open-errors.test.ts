@@ -112,6 +112,21 @@ describe("opening a data directory that cannot be trusted", () => {
     expect(s.hardState()).toEqual({ term: 2, vote: 1, commit: 100 });
   });
 
+  it("keeps its lock while the process opens the file again, so other processes stay out", async () => {
+    // POSIX record locks belong to the process and go when ANY descriptor of the file closes:
+    // a second open attempt in this process must not release the first one's lock.
+    const { dir } = populated();
+    const held = SqliteStorage.open(dir);
+    open.push(held);
+    expect(openError(dir).reason).toBe("locked");
+    const child = spawnFixture("try-open.ts", [dir]);
+    try {
+      expect(await waitForLine(child, /^(opened|refused .*)$/)).toBe("refused locked");
+    } finally {
+      await killHard(child);
+    }
+  });
+
   it("cleans up an interrupted creation and creates the database afresh", () => {
     const dir = temp.make();
     writeFileSync(join(dir, `${DATABASE_FILE}.creating`), "half-made");
