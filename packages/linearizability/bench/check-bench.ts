@@ -6,20 +6,9 @@
  * "broken" variants change one read near the end (at 99%) to a value never written, which
  * forces the search to rule out every order before that point: the expensive case.
  */
-import { checkHistory, type CheckOptions, type KvOperation } from "../src/index.js";
-import { randomLinearizableHistory } from "../test/generate.js";
+import { checkHistory, type CheckOptions } from "../src/index.js";
+import { breakReadNear, randomLinearizableHistory } from "../test/generate.js";
 
-function breakReadNear(history: KvOperation[], fraction: number): KvOperation[] {
-  const copy = [...history];
-  for (let i = Math.floor(copy.length * fraction); i >= 0; i--) {
-    const op = copy[i]!;
-    if (op.op === "get" && op.status === "ok") {
-      copy[i] = { ...op, output: "never-written" };
-      return copy;
-    }
-  }
-  throw new Error("no read to break");
-}
 
 const base = { seed: 7, count: 20_000, keys: 1, clients: 5, maxHalfWidth: 20, indeterminateShare: 0 };
 const shapes: [string, Parameters<typeof randomLinearizableHistory>[0]][] = [

@@ -125,3 +125,16 @@ export function randomLinearizableHistory(options: {
   }
   return buildLinearizableHistory(plans, options.clients);
 }
+
+/** The history with its last read before `fraction` of the way changed to a value never written. */
+export function breakReadNear(history: KvOperation[], fraction: number): KvOperation[] {
+  const copy = [...history];
+  for (let i = Math.floor(copy.length * fraction); i >= 0; i--) {
+    const op = copy[i]!;
+    if (op.op === "get" && op.status === "ok") {
+      copy[i] = { ...op, output: "never-written" };
+      return copy;
+    }
+  }
+  throw new Error("no read to break");
+}

@@ -1,19 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { checkHistory, type KvOperation } from "../src/index.js";
-import { randomLinearizableHistory } from "./generate.js";
+import { checkHistory } from "../src/index.js";
+import { breakReadNear, randomLinearizableHistory } from "./generate.js";
 
-/** The history with its last read before `fraction` of the way changed to a value never written. */
-function breakReadNear(history: KvOperation[], fraction: number): KvOperation[] {
-  const copy = [...history];
-  for (let i = Math.floor(copy.length * fraction); i >= 0; i--) {
-    const op = copy[i]!;
-    if (op.op === "get" && op.status === "ok") {
-      copy[i] = { ...op, output: "never-written" };
-      return copy;
-    }
-  }
-  throw new Error("no read to break");
-}
 
 // Verdicts within the default step budget are deterministic; the time bounds are generous
 // (CI machines vary) and only catch a search that went badly wrong.
