@@ -1,0 +1,35 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, ["--import", import.meta.resolve("tsx"), cli, ...args], { encoding: "utf8", timeout: 30_000 });
+
+describe("the CLI", () => {
+  it("refuses a bad config with exit status 2 and a message naming the field", () => {
+    const dir = mkdtempSync(join(tmpdir(), "raft-cli-"));
+    try {
+      const file = join(dir, "cluster.json");
+      writeFileSync(file, JSON.stringify({ clusterId: "c", heartbeatMs: 500, nodes: [{ id: 1, raft: "127.0.0.1:1", http: "127.0.0.1:2" }] }));
+      const r = run("node", "--config", file, "--id", "1");
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`${file}: heartbeatMs: must be less than the election timeout`);
+      const wrongId = run("node", "--config", file, "--id", "7");
+      expect(wrongId.status).toBe(2);
+      expect(wrongId.stderr).toMatch(/--id: node 7 is not in the cluster/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("explains itself with --help", () => {
+    const r = run("node", "--help");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/--config <file>/);
+    expect(run("--help").stdout).toMatch(/local 3-node cluster/);
+  });
+});
