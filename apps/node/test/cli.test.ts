@@ -18,6 +18,7 @@ describe("the CLI", () => {
       const r = run("node", "--config", file, "--id", "1");
       expect(r.status).toBe(2);
       expect(r.stderr).toContain(`${file}: heartbeatMs: must be less than the election timeout`);
+      writeFileSync(file, JSON.stringify({ clusterId: "c", nodes: [{ id: 1, raft: "127.0.0.1:1", http: "127.0.0.1:2" }] }));
       const wrongId = run("node", "--config", file, "--id", "7");
       expect(wrongId.status).toBe(2);
       expect(wrongId.stderr).toMatch(/--id: node 7 is not in the cluster/);
