@@ -68,6 +68,12 @@ export interface DriverOptions {
 export class RaftDriver {
   private readonly writes = new Map<number, PendingWrite>();
   private readonly reads = new Map<string, PendingRead>();
+  /**
+   * Confirmed reads waiting for the state machine to reach their index, in confirmation order.
+   * Read indexes are commit indexes, which never decrease, so the queue is sorted by index and
+   * releasing looks only at its head.
+   */
+  private readonly confirmed: string[] = [];
   private nextReadId = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -120,6 +126,7 @@ export class RaftDriver {
     this.writes.clear();
     for (const [, r] of this.reads) this.settleRead(r, { type: "timeout" });
     this.reads.clear();
+    this.confirmed.length = 0;
   }
 
   receive(message: Message): void {
@@ -196,7 +203,10 @@ export class RaftDriver {
       this.apply(rd);
       for (const rs of rd.readStates) {
         const read = this.reads.get(rs.ctx);
-        if (read !== undefined) read.index = rs.index;
+        if (read !== undefined) {
+          read.index = rs.index;
+          this.confirmed.push(rs.ctx);
+        }
       }
       this.releaseReads();
       node.advance();
@@ -231,11 +241,14 @@ export class RaftDriver {
   }
 
   private releaseReads(): void {
-    for (const [ctx, r] of this.reads) {
-      if (r.index !== undefined && this.o.kv.applied >= r.index) {
-        this.reads.delete(ctx);
-        this.settleRead(r, { type: "ready" });
-      }
+    while (this.confirmed.length > 0) {
+      const ctx = this.confirmed[0]!;
+      const r = this.reads.get(ctx);
+      if (r !== undefined && this.o.kv.applied < r.index!) break;
+      this.confirmed.shift();
+      if (r === undefined) continue; // timed out meanwhile
+      this.reads.delete(ctx);
+      this.settleRead(r, { type: "ready" });
     }
   }
 
