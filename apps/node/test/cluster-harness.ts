@@ -42,7 +42,8 @@ export class ProcessCluster {
 
   constructor(readonly size = 3) {}
 
-  async init(): Promise<void> {
+  /** Timing settings written into the config (defaults: the cluster.json defaults). */
+  async init(timing: { tickMs?: number; electionTimeoutMs?: [number, number]; heartbeatMs?: number } = {}): Promise<void> {
     const nodes = [];
     for (let id = 1; id <= this.size; id++) {
       const raft = await freePort();
@@ -53,7 +54,7 @@ export class ProcessCluster {
     this.configFile = join(this.dir, "cluster.json");
     writeFileSync(
       this.configFile,
-      JSON.stringify({ clusterId: "test", dataDir: join(this.dir, "node-{id}"), nodes, limits: { requestTimeoutMs: 3000 } }, null, 2),
+      JSON.stringify({ clusterId: "test", ...timing, dataDir: join(this.dir, "node-{id}"), nodes, limits: { requestTimeoutMs: 3000 } }, null, 2),
     );
   }
 
