@@ -175,6 +175,19 @@ export class PeerConnection {
     }
   }
 
+  /**
+   * The peer just connected to us, so it is up: if we are waiting out a backoff to reach it,
+   * dial now. Without this a restarted node stays unreachable for as long as the backoff
+   * (seconds), and an election that needs its vote waits for that, not for Raft's timeouts.
+   */
+  peerIsUp(): void {
+    if (this.state !== "backoff") return;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    this.failures = 0;
+    this.dial();
+  }
+
   /** Stops for good: timers cleared, the socket destroyed, queued messages dropped. */
   close(reason: DisconnectReason): Promise<void> {
     if (this.state === "closed") return this.socketClosed;

@@ -297,6 +297,7 @@ export class TcpTransport {
     // A peer keeps one outbound connection to us, so a new one means the old is dead (the peer
     // restarted, or the old one is half-open). Closing it also drops nothing the core needs.
     if (previous !== undefined) void previous.close("replaced");
+    this.outbound.get(id)?.peerIsUp();
   }
 
   private onInboundClosed(conn: InboundConnection): void {

@@ -87,6 +87,21 @@ describe("peers that are down or restart", () => {
     expect(a!.metrics.count("connections_up", { peer: 2, direction: "outbound" })).toBe(2);
   });
 
+  it("redials a peer as soon as it connects to us, instead of waiting out the backoff", async () => {
+    // A backoff of up to a minute: without the redial, node 1 would not reach node 2 in time.
+    const slow = { reconnect: { initialMs: 60_000, maxMs: 60_000 } };
+    const [a, b] = await h.cluster([1, 2], slow);
+    a!.transport.send(heartbeat(1, 2, 0));
+    await waitFor(() => b!.received.length === 1, "first heartbeat");
+    await b!.transport.close();
+    await waitFor(() => a!.transport.status()[0]!.outbound === "backoff", "node 1 backing off from node 2");
+    const b2 = await h.node(2, { ...slow, listen: b!.address, peers: new Map([[1, a!.address]]) });
+    b2.transport.send(heartbeat(2, 1, 1)); // node 2 dials node 1, which learns it is back
+    await waitFor(() => a!.received.length === 1, "node 2's heartbeat at node 1");
+    a!.transport.send(heartbeat(1, 2, 2));
+    await waitFor(() => b2.received.length === 1, "node 1's heartbeat at the restarted node 2", 5000);
+  });
+
   it("setPeer with a new address redials the peer there", async () => {
     const [a, b] = await h.cluster([1, 2]);
     a!.transport.send(heartbeat(1, 2, 0));
