@@ -81,6 +81,29 @@ async function waitForMajorityLeader(c: ProcessCluster, ids: number[], majority:
   throw new Error(`no new leader known by a majority within 30 s (logs in ${c.dir})`);
 }
 
+/**
+ * Wait until every node has its outbound connection to every other node up. A restarted node is
+ * reachable again only when its peers' reconnect backoff runs out (up to seconds); a failover
+ * measured before that would time the backoff, not the election.
+ */
+async function waitForFullMesh(c: ProcessCluster, nodes: number): Promise<void> {
+  const deadline = performance.now() + 30_000;
+  while (performance.now() < deadline) {
+    let up = 0;
+    for (const id of c.procs.keys()) {
+      try {
+        const text = await (await fetch(`${c.url(id)}/metrics`, { signal: AbortSignal.timeout(1000) })).text();
+        up += text.split("\n").filter((l) => l.startsWith("raft_transport_peer_connected{") && l.includes('direction="outbound"') && l.endsWith(" 1")).length;
+      } catch {
+        // not serving yet
+      }
+    }
+    if (up === nodes * (nodes - 1)) return;
+    await sleep(10);
+  }
+  throw new Error(`the nodes did not all connect to each other within 30 s (logs in ${c.dir})`);
+}
+
 export async function runElectionBench(
   s: TimingSetting,
   nodes: number,
@@ -98,6 +121,7 @@ export async function runElectionBench(
     const failover: FailoverTrial[] = [];
     for (let t = 0; t < trials; t++) {
       const leaderId = await c.waitForLeader(60_000);
+      await waitForFullMesh(c, nodes);
       const before = (await c.status(leaderId))!;
       // Let heartbeats settle into their rhythm before the kill.
       await sleep(3 * s.electionMs);
