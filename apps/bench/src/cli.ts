@@ -44,7 +44,7 @@ program
     }
   });
 
-for (const name of ["heartbeat", "write"]) {
+for (const name of ["heartbeat", "write", "all"]) {
   program.command(name).description(`not built yet: the ${name} benchmark is still to come (see the open benchmarks issue)`).action(() => {
     console.error(`pnpm bench ${name}: not built yet; \`pnpm bench election\` is.`);
     process.exit(2);
