@@ -107,6 +107,20 @@ export function heartbeat(from: NodeId, to: NodeId, readSeq: number): Heartbeat 
   return { type: "Heartbeat", from, to, term: 1, commit: 0, readSeq };
 }
 
+/** An AppendEntries carrying one entry of `payloadBytes` zero bytes: a message of a chosen size. */
+export function appendOfSize(from: NodeId, to: NodeId, payloadBytes: number): AppendEntries {
+  return {
+    type: "AppendEntries",
+    from,
+    to,
+    term: 1,
+    prevLogIndex: 0,
+    prevLogTerm: 0,
+    leaderCommit: 0,
+    entries: [{ index: 1, term: 1, type: "normal", data: new Uint8Array(payloadBytes) }],
+  };
+}
+
 export type Mutation =
   | { readonly op: "set"; readonly at: number; readonly byte: number }
   | { readonly op: "insert"; readonly at: number; readonly byte: number }

@@ -14,7 +14,7 @@ import {
   MAC_BYTES,
   PROTOCOL_VERSION,
 } from "../src/index.js";
-import { heartbeat, messageArb, mutate, mutationsArb } from "./arbitraries.js";
+import { appendOfSize, heartbeat, messageArb, mutate, mutationsArb } from "./arbitraries.js";
 import { CLUSTER_ID, Harness, SECRET, waitFor, type RawConnection, type TestNode } from "./helpers.js";
 
 const h = new Harness();
@@ -370,16 +370,7 @@ describe("a slow reader (backpressure)", () => {
     h.link(a, c);
     await waitFor(() => a.transport.status().every((p) => p.outbound === "connected"), "connected to both");
 
-    const big: Message = {
-      type: "AppendEntries",
-      from: 11,
-      to: 2,
-      term: 1,
-      prevLogIndex: 0,
-      prevLogTerm: 0,
-      leaderCommit: 0,
-      entries: [{ index: 1, term: 1, type: "normal", data: new Uint8Array(60 * 1024) }],
-    };
+    const big: Message = appendOfSize(11, 2, 60 * 1024);
     let seq = 0;
     let maxQueued = 0;
     const pump = setInterval(() => {

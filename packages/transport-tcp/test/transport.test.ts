@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { Message } from "@raft-ts/core";
 import { TcpTransport } from "../src/index.js";
-import { heartbeat, oneOfEach } from "./arbitraries.js";
+import { appendOfSize, heartbeat, oneOfEach } from "./arbitraries.js";
 import { Harness, SECRET, waitFor, type TestNode } from "./helpers.js";
 
 const h = new Harness();
@@ -147,16 +147,7 @@ describe("the send queue", () => {
   it("is bounded in bytes too", async () => {
     const addr2 = await vacantAddress(2);
     const a = await h.node(1, { maxFrameBytes: 4096, maxQueuedBytes: 10_000, peers: new Map([[2, addr2]]) });
-    const big: Message = {
-      type: "AppendEntries",
-      from: 1,
-      to: 2,
-      term: 1,
-      prevLogIndex: 0,
-      prevLogTerm: 0,
-      leaderCommit: 0,
-      entries: [{ index: 1, term: 1, type: "normal", data: new Uint8Array(3000) }],
-    };
+    const big: Message = appendOfSize(1, 2, 3000);
     for (let i = 0; i < 5; i++) a.transport.send(big);
     expect(a.metrics.count("messages_dropped", { peer: 2, reason: "queue_full" })).toBe(2);
     expect(a.transport.status()[0]!.queuedBytes).toBeLessThanOrEqual(10_000);
@@ -164,16 +155,7 @@ describe("the send queue", () => {
 
   it("drops a message larger than maxFrameBytes, counts it, and still sends the rest", async () => {
     const [a, b] = await h.cluster([1, 2], { maxFrameBytes: 4096 });
-    const tooBig: Message = {
-      type: "AppendEntries",
-      from: 1,
-      to: 2,
-      term: 1,
-      prevLogIndex: 0,
-      prevLogTerm: 0,
-      leaderCommit: 0,
-      entries: [{ index: 1, term: 1, type: "normal", data: new Uint8Array(5000) }],
-    };
+    const tooBig: Message = appendOfSize(1, 2, 5000);
     a!.transport.send(tooBig);
     a!.transport.send(heartbeat(1, 2, 1));
     await waitFor(() => b!.received.length === 1, "the heartbeat");
