@@ -6,6 +6,8 @@ import type { KvResult, KvStateMachine } from "./kv/state-machine.js";
 /** Where outgoing Raft messages go (the TCP transport, or a fake in tests). */
 export interface PeerTransport {
   send(message: Message): void;
+  /** Put what send() queued on the wire now (optional: a transport may write at once). */
+  flush?(): void;
 }
 
 export type WriteOutcome =
@@ -76,6 +78,8 @@ export class RaftDriver {
   private readonly confirmed: string[] = [];
   private nextReadId = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** A Ready is due at the end of this event-loop turn (see schedule()). */
+  private scheduled: NodeJS.Immediate | undefined;
   private stopped = false;
   private lastRole: string | undefined;
   private lastLeader = 0;
@@ -114,9 +118,37 @@ export class RaftDriver {
     }
   }
 
+  /**
+   * Carry out the Ready at the end of this event-loop turn rather than now. Every proposal, read
+   * and message that arrives in the same turn (the HTTP requests and peer frames one poll of
+   * the sockets delivers) then shares one Ready: one transaction and fsync, and one
+   * AppendEntries per follower for all of them, instead of one of each per request.
+   */
+  private schedule(): void {
+    this.scheduled ??= setImmediate(() => {
+      this.scheduled = undefined;
+      this.guard();
+    });
+  }
+
+  /** Give the core one input now and carry out what follows at the end of the turn. */
+  private input(fn: () => void): void {
+    if (this.stopped) return;
+    try {
+      fn();
+    } catch (e) {
+      this.halt();
+      this.o.onFatal(e);
+      return;
+    }
+    this.schedule();
+  }
+
   private halt(): void {
     this.stopped = true;
     if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.scheduled !== undefined) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
   }
 
   /** Stop ticking and answer every waiting request; the node stays readable for status. */
@@ -130,7 +162,7 @@ export class RaftDriver {
   }
 
   receive(message: Message): void {
-    this.guard(() => this.o.node.step(message));
+    this.input(() => this.o.node.step(message));
   }
 
   status(): NodeStatus {
@@ -161,7 +193,7 @@ export class RaftDriver {
       }, this.o.requestTimeoutMs);
       this.writes.set(index, { term, resolve, timer });
     });
-    this.guard(); // the proposal or read went in above: carry out its Ready
+    this.schedule();
     return outcome;
   }
 
@@ -181,7 +213,7 @@ export class RaftDriver {
       }, this.o.requestTimeoutMs);
       this.reads.set(ctx, { resolve, timer, index: undefined });
     });
-    this.guard(); // the proposal or read went in above: carry out its Ready
+    this.schedule();
     return outcome;
   }
 
@@ -190,17 +222,27 @@ export class RaftDriver {
     const node = this.o.node;
     while (node.hasReady()) {
       const rd = node.ready();
+      // `messages` may leave before the write. When there are entries to write (an fsync), a
+      // leader's appends go out first, onto the wire, so followers write in parallel with it.
+      const sendFirst = rd.entries.length > 0;
+      if (sendFirst) {
+        for (const m of rd.messages) this.o.transport.send(m);
+        this.o.transport.flush?.();
+      }
       try {
         this.o.storage.persist(rd.hardState, rd.entries);
       } catch (e) {
-        // Nothing of this Ready may leave the node: no vote, no acknowledgement, no answer.
+        // Nothing that needed this write may leave the node: no vote, no acknowledgement, no answer.
         this.halt();
         this.o.onFatal(e);
         return;
       }
-      for (const m of rd.messages) this.o.transport.send(m);
+      // Acknowledgements first: a leader is waiting for them to commit.
       for (const m of rd.persistedMessages) this.o.transport.send(m);
+      // Applying answers waiting clients; their replies are queued ahead of the messages below
+      // (a leader's commit notice to followers can wait a moment, a client should not).
       this.apply(rd);
+      if (!sendFirst) for (const m of rd.messages) this.o.transport.send(m);
       for (const rs of rd.readStates) {
         const read = this.reads.get(rs.ctx);
         if (read !== undefined) {

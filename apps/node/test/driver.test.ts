@@ -7,11 +7,19 @@ import { RaftDriver } from "../src/raft-driver.js";
 /** A disk that fills up: every persist after `fail` is set throws. */
 class FailingStorage extends MemoryStorage {
   fail = false;
+  /** Entries written by each persist call, in order. */
+  readonly writes: number[] = [];
   override persist(hs: HardState | undefined, entries: readonly Entry[]): void {
     if (this.fail) throw new Error("SQLITE_FULL: database or disk is full");
+    this.writes.push(entries.length);
     super.persist(hs, entries);
   }
 }
+
+/** The driver carries out a Ready at the end of the event-loop turn its input arrived in. */
+const endOfTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+const entry = (index: number): Entry => ({ index, term: 1, type: "normal", data: new Uint8Array([index]) });
 
 function follower(storage: MemoryStorage) {
   const sent: Message[] = [];
@@ -31,11 +39,12 @@ function follower(storage: MemoryStorage) {
 }
 
 describe("the driver", () => {
-  it("sends no vote when the vote could not be persisted, and stops the node", () => {
+  it("sends no vote when the vote could not be persisted, and stops the node", async () => {
     const storage = new FailingStorage();
     const { driver, sent, fatal } = follower(storage);
     storage.fail = true;
     driver.receive({ type: "VoteRequest", from: 2, to: 1, term: 5, preVote: false, lastLogIndex: 0, lastLogTerm: 0 });
+    await endOfTurn();
     expect(sent).toEqual([]);
     expect(fatal).toHaveLength(1);
     expect(String(fatal[0])).toMatch(/disk is full/);
@@ -43,16 +52,38 @@ describe("the driver", () => {
     // Stopped: later input is ignored, nothing more is sent.
     storage.fail = false;
     driver.receive({ type: "VoteRequest", from: 3, to: 1, term: 6, preVote: false, lastLogIndex: 0, lastLogTerm: 0 });
+    await endOfTurn();
     expect(sent).toEqual([]);
   });
 
-  it("grants and sends the vote once it is persisted", () => {
+  it("grants and sends the vote once it is persisted", async () => {
     const storage = new FailingStorage();
     const { driver, sent, fatal } = follower(storage);
     driver.receive({ type: "VoteRequest", from: 2, to: 1, term: 5, preVote: false, lastLogIndex: 0, lastLogTerm: 0 });
+    expect(sent).toEqual([]); // not before the end of the turn, and then only after the write
+    await endOfTurn();
     expect(fatal).toEqual([]);
     expect(storage.hardState()).toMatchObject({ term: 5, vote: 2 });
     expect(sent).toEqual([{ type: "VoteResponse", from: 1, to: 2, term: 5, preVote: false, granted: true }]);
+  });
+
+  it("writes every append that arrives in one turn with one persist, and acknowledges each", async () => {
+    const storage = new FailingStorage();
+    const { driver, sent, fatal } = follower(storage);
+    const append = (prev: number) =>
+      ({ type: "AppendEntries", from: 2, to: 1, term: 1, prevLogIndex: prev, prevLogTerm: prev === 0 ? 0 : 1, entries: [entry(prev + 1)], leaderCommit: 0 }) as const;
+    driver.receive(append(0));
+    driver.receive(append(1));
+    driver.receive(append(2));
+    await endOfTurn();
+    expect(fatal).toEqual([]);
+    expect(storage.writes).toEqual([3]);
+    expect(storage.lastIndex()).toBe(3);
+    expect(sent.map((m) => (m.type === "AppendEntriesResponse" ? [m.success, m.matchIndex] : m.type))).toEqual([
+      [true, 1],
+      [true, 2],
+      [true, 3],
+    ]);
   });
 
   it("stops on a broken invariant instead of going on: a leader claiming commits past this node's log", () => {
