@@ -161,6 +161,11 @@ export class PeerConnection {
     }
   }
 
+  /** Hands what is queued to the socket now instead of at the end of this task. */
+  flushNow(): void {
+    if (this.flushScheduled) this.flush();
+  }
+
   /** Points the connection at a new address: the current socket closes and redials soon. */
   setAddress(address: PeerAddress): void {
     if (address.host === this.address.host && address.port === this.address.port) return;

@@ -132,6 +132,15 @@ export class TcpTransport {
     return { host: address.address, port: address.port };
   }
 
+  /**
+   * Writes every queued message to its socket now. send() otherwise writes at the end of the
+   * current task, so that many sends share one write; a caller about to block (a leader before
+   * its fsync) flushes first so its messages travel meanwhile.
+   */
+  flush(): void {
+    for (const peer of this.outbound.values()) peer.flushNow();
+  }
+
   /** Sends `m` to `m.to`. Never blocks; never throws for a down or slow peer (see the class doc). */
   send(m: Message): void {
     if (this.state === "closed") {
