@@ -42,6 +42,8 @@ export interface PersistStats {
   readonly bytes: number;
   /** Wall time of the transaction including its fsync. */
   readonly seconds: number;
+  /** Whether the write was fsynced (false for a commit-index-only write, or with synchronous "normal"). */
+  readonly synced: boolean;
 }
 
 /** The database file inside a data directory. */
@@ -68,6 +70,10 @@ interface LogRow {
 export class SqliteStorage implements Storage {
   private hard: HardState;
   private anchor: SnapshotMeta;
+  /** synchronous=FULL: persist relaxes it for commit-only writes. */
+  private get syncsEveryWrite(): boolean {
+    return this.options.synchronous !== "normal";
+  }
   private last: number;
   private snapMeta: SnapshotMeta | undefined;
   private readonly cache: EntryCache;
@@ -267,7 +273,22 @@ export class SqliteStorage implements Storage {
     }
     if (hardState === undefined && first === undefined) return;
     const started = performance.now();
-    this.write("persist", () => this.persistTx(hardState, entries));
+    // Only entries, term and vote are promises to other nodes. A change of the commit index
+    // alone is written without an fsync: the commit index is volatile state in Raft, so a power
+    // failure that loses the latest one costs only re-learning it from the leader. (The next
+    // synced write makes it durable too: a WAL fsync covers every frame before it.)
+    const mustSync = first !== undefined || hardState!.term !== this.hard.term || hardState!.vote !== this.hard.vote;
+    if (mustSync || !this.syncsEveryWrite) {
+      this.write("persist", () => this.persistTx(hardState, entries));
+    } else {
+      // Not prepared statements: SQLite applies this pragma when it compiles it.
+      this.db.exec("PRAGMA synchronous = NORMAL");
+      try {
+        this.write("persist", () => this.persistTx(hardState, entries));
+      } finally {
+        this.db.exec("PRAGMA synchronous = FULL");
+      }
+    }
     // Memory follows only what is durable.
     if (hardState !== undefined) this.hard = hardState;
     if (first !== undefined) {
@@ -278,6 +299,7 @@ export class SqliteStorage implements Storage {
       entries: entries.length,
       bytes: entries.reduce((n, e) => n + e.data.byteLength, 0),
       seconds: (performance.now() - started) / 1000,
+      synced: mustSync && this.syncsEveryWrite,
     });
   }
 

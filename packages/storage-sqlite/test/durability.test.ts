@@ -73,4 +73,23 @@ describe("SqliteStorage durability across reopen", () => {
     ]);
     expect(stats.every((st) => st.seconds >= 0)).toBe(true);
   });
+
+  it("fsyncs entries, term and vote, but not a change of the commit index alone", () => {
+    const stats: PersistStats[] = [];
+    const dir = temp.make();
+    const s = openAt(dir, { onPersist: (st: PersistStats) => stats.push(st) });
+    s.persist({ term: 1, vote: 2, commit: 0 }, []); // vote
+    s.persist(undefined, entries(1, 2, 1)); // entries
+    s.persist({ term: 1, vote: 2, commit: 2 }, []); // commit only
+    s.persist({ term: 2, vote: 0, commit: 2 }, []); // term
+    s.persist({ term: 2, vote: 0, commit: 2 }, entries(3, 3, 2)); // entries with a hard state
+    expect(stats.map((st) => st.synced)).toEqual([true, true, false, true, true]);
+    // The relaxed write leaves the connection at FULL for the next one.
+    expect(s.settings().synchronous).toBe("full");
+    s.close();
+    // And what was written without an fsync is still there after a clean reopen.
+    const again = openAt(dir);
+    expect(again.hardState()).toEqual({ term: 2, vote: 0, commit: 2 });
+    expect(again.lastIndex()).toBe(5);
+  });
 });
