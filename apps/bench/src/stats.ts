@@ -27,3 +27,20 @@ export function summarize(values: readonly number[]): Summary {
     mean: sorted.reduce((a, b) => a + b, 0) / sorted.length,
   };
 }
+
+/**
+ * Log-spaced histogram buckets (four per doubling, from 1/64 ms) of `values` in ms; only
+ * buckets up to the largest value are returned.
+ */
+export function histogram(values: readonly number[]): { upperMs: number; count: number }[] {
+  const perDoubling = 4;
+  const lowest = 1 / 64;
+  const bucketOf = (v: number) => (v <= lowest ? 0 : Math.ceil(Math.log2(v / lowest) * perDoubling));
+  const counts: number[] = [];
+  for (const v of values) {
+    const b = bucketOf(v);
+    while (counts.length <= b) counts.push(0);
+    counts[b]!++;
+  }
+  return counts.map((count, b) => ({ upperMs: lowest * 2 ** (b / perDoubling), count }));
+}

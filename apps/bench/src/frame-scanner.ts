@@ -1,0 +1,22 @@
+/**
+ * Counts length-prefixed frames (u32 big-endian length, then that many bytes) in a byte
+ * stream, whatever the chunking, and calls `onFrames(n)` once per chunk that completed n > 0
+ * frames. This is all the raw ping-pong does per read: the least any framed protocol can do.
+ */
+export function frameScanner(onFrames: (n: number) => void): (chunk: Buffer) => void {
+  // Bytes of a frame (or of its length prefix) that a chunk cut off, waiting for the next.
+  let rest: Buffer | undefined;
+  return (chunk) => {
+    const buf = rest === undefined ? chunk : Buffer.concat([rest, chunk]);
+    let offset = 0;
+    let frames = 0;
+    while (buf.length - offset >= 4) {
+      const end = offset + 4 + buf.readUInt32BE(offset);
+      if (end > buf.length) break;
+      offset = end;
+      frames++;
+    }
+    rest = offset === buf.length ? undefined : Buffer.from(buf.subarray(offset));
+    if (frames > 0) onFrames(frames);
+  };
+}
