@@ -4,7 +4,7 @@ import type { Message } from "./messages.js";
 import { Raft, type ReadState } from "./raft.js";
 import type { ProposeResult, ReadIndexResult } from "./results.js";
 import type { LogStorage } from "./storage.js";
-import { hardStateEqual, type HardState, type NodeId, type Role, type SoftState } from "./types.js";
+import { type HardState, type NodeId, type Role, type SoftState } from "./types.js";
 
 /**
  * One batch of work for the driver, to be carried out in this order:
@@ -101,8 +101,8 @@ export class RaftNode {
       r.readStates.length > 0 ||
       r.log.hasUnstable() ||
       r.log.committed > r.log.applied ||
-      !hardStateEqual(this.hardState(), this.prevHardState) ||
-      !softStateEqual(this.softState(), this.prevSoftState)
+      this.hardStateChanged() ||
+      this.softStateChanged()
     );
   }
 
@@ -110,11 +110,9 @@ export class RaftNode {
     if (this.inFlight !== undefined) throw new Error("ready() called again before advance()");
     const r = this.raft;
     r.flushAppends();
-    const hs = this.hardState();
-    const ss = this.softState();
     const rd: Ready = {
-      softState: softStateEqual(ss, this.prevSoftState) ? undefined : ss,
-      hardState: hardStateEqual(hs, this.prevHardState) ? undefined : hs,
+      softState: this.softStateChanged() ? this.softState() : undefined,
+      hardState: this.hardStateChanged() ? this.hardState() : undefined,
       entries: r.log.unstableEntries(),
       messages: r.msgs,
       persistedMessages: r.msgsAfterPersist,
@@ -160,6 +158,16 @@ export class RaftNode {
     };
   }
 
+  // Compared field by field: hasReady() runs after every input, so it allocates nothing.
+  private hardStateChanged(): boolean {
+    const prev = this.prevHardState;
+    return this.raft.term !== prev.term || this.raft.vote !== prev.vote || this.raft.log.committed !== prev.commit;
+  }
+
+  private softStateChanged(): boolean {
+    return this.raft.role !== this.prevSoftState.role || this.raft.leaderId !== this.prevSoftState.leaderId;
+  }
+
   private hardState(): HardState {
     return { term: this.raft.term, vote: this.raft.vote, commit: this.raft.log.committed };
   }
@@ -173,8 +181,4 @@ export class RaftNode {
       throw new Error(`${input}() while a Ready is in flight: call advance() first`);
     }
   }
-}
-
-function softStateEqual(a: SoftState, b: SoftState): boolean {
-  return a.role === b.role && a.leaderId === b.leaderId;
 }
