@@ -333,8 +333,18 @@ export class Raft {
     }
   }
 
+  /**
+   * Heard from a leader recently enough to ignore vote requests. The lease is one tick shorter
+   * than the minimum election timeout: followers' clocks tick independently, so when the
+   * leader dies the first timer to fire may be up to a tick ahead of the others, which heard
+   * the same last heartbeat; a full-length lease would make them ignore that candidate, and
+   * the election would wait a whole further timeout (measured: about one failover in two at
+   * 12-24 ms with 5 nodes). A follower in touch with a working leader heard from it within a
+   * heartbeat interval, well inside the lease, and still ignores a disruptive candidate.
+   */
   private inLeaderLease(): boolean {
-    return this.cfg.checkQuorum && this.leaderId !== NONE && this.electionElapsed < this.cfg.electionTicks;
+    const leaseTicks = Math.max(this.cfg.electionTicks - 1, this.cfg.heartbeatTicks + 1);
+    return this.cfg.checkQuorum && this.leaderId !== NONE && this.electionElapsed < leaseTicks;
   }
 
   private handleVoteRequest(m: VoteRequest): void {

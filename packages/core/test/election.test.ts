@@ -294,9 +294,14 @@ describe("leader lease", () => {
       expect(readies.flatMap((r) => [...r.messages, ...r.persistedMessages])).toEqual([]);
     }
 
-    // Contrast: once an election timeout passes without the leader, the same request counts.
+    // Contrast: once the lease (one tick short of the election timeout) passes without the
+    // leader, the same request counts. One tick earlier it is still ignored.
     c.queue = [];
-    c.tick(2, T);
+    c.tick(2, T - 2);
+    c.queue = [];
+    expect(stepAndDrain(c, voteRequest(3, 2, before.term + 5, up)).flatMap((r) => r.persistedMessages)).toEqual([]);
+    expect(c.raft(2).status().term).toBe(before.term);
+    c.tick(2, 1);
     c.queue = [];
     const readies = stepAndDrain(c, voteRequest(3, 2, before.term + 5, up));
     expect(c.raft(2).status()).toMatchObject({ term: before.term + 5, vote: 3 });
