@@ -7,10 +7,9 @@ import { createServer, type AddressInfo, type Socket } from "node:net";
 import { KvStateMachine } from "../../node/src/kv/state-machine.js";
 import { createLogger } from "../../node/src/logger.js";
 import { RaftDriver } from "../../node/src/raft-driver.js";
-import { frameScanner } from "./frame-scanner.js";
 import { CLUSTER_ID, HOST, type FromPeer, type PeerSpec, type ToPeer } from "./heartbeat-ipc.js";
 import { MemoryStorage, RaftNode, SeededRng } from "@raft-ts/core";
-import { TcpTransport } from "@raft-ts/transport-tcp";
+import { frameCounter, TcpTransport } from "@raft-ts/transport-tcp";
 
 /** How long to wait for the connections to every peer before giving up. */
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -98,7 +97,7 @@ async function runEcho(spec: Extract<PeerSpec, { mode: "raw" }>): Promise<void> 
     s.setNoDelay(true);
     s.on("error", () => {}); // the benchmark closing its end is not an error here
     // One write per read, however many frames it held: the coalescing the transport does too.
-    s.on("data", frameScanner((n) => s.write(n === 1 ? pong : Buffer.concat(Array.from({ length: n }, () => pong)))));
+    s.on("data", frameCounter((n) => s.write(n === 1 ? pong : Buffer.concat(Array.from({ length: n }, () => pong)))));
   });
   onControl((m) => {
     switch (m.type) {

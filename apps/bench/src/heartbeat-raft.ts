@@ -2,7 +2,7 @@
 // and heartbeat round-trip times at the default interval.
 import { BenchCluster, defaultTiming } from "./heartbeat-cluster.js";
 import type { Timing } from "./heartbeat-ipc.js";
-import { perSec, runFor, type PhaseOptions } from "./measure-window.js";
+import { measureRate, runFor, type PhaseOptions } from "./measure-window.js";
 import type { Message } from "@raft-ts/core";
 
 /**
@@ -53,16 +53,10 @@ export async function saturatedRoundTrips(o: PhaseOptions): Promise<SaturatedRes
   try {
     running = true;
     cluster.tick();
-    const check = () => cluster.check();
-    await runFor(o.warmupMs, () => answers, `${o.name} (warm-up)`, check);
-    const before = answers;
-    const start = performance.now();
-    await runFor(o.durationMs, () => answers, o.name, check, (ms) => o.onProgress(`${o.name}: ${perSec(answers - before, ms)} round trips/s`));
-    const measured = answers - before;
-    const seconds = (performance.now() - start) / 1000;
+    const roundTripsPerSec = await measureRate(o, () => answers, () => cluster.check());
     running = false;
     if (cluster.firstHeartbeat === undefined || cluster.firstResponse === undefined) throw new Error(`${o.name}: no heartbeat went both ways`);
-    return { roundTripsPerSec: measured / seconds, heartbeat: cluster.firstHeartbeat, response: cluster.firstResponse };
+    return { roundTripsPerSec, heartbeat: cluster.firstHeartbeat, response: cluster.firstResponse };
   } finally {
     running = false;
     await cluster.stop();

@@ -2,10 +2,10 @@
 // same number of peer processes and the same lockstep as the Raft phase, and nothing else:
 // pre-encoded frames, a length-prefix scan, one write per peer per round.
 import { connect, type Socket } from "node:net";
-import { frameScanner } from "./frame-scanner.js";
 import { HOST } from "./heartbeat-ipc.js";
-import { perSec, runFor, type PhaseOptions } from "./measure-window.js";
+import { measureRate, type PhaseOptions } from "./measure-window.js";
 import { PeerProcess } from "./peer-processes.js";
+import { frameCounter } from "@raft-ts/transport-tcp";
 
 const PEER_START_TIMEOUT_MS = 30_000;
 
@@ -45,7 +45,7 @@ export async function rawRoundTrips(o: PhaseOptions & { readonly ping: Buffer; r
       s.on("close", () => (failure ??= new Error(`${o.name}: an echo connection closed`)));
       s.on(
         "data",
-        frameScanner((n) => {
+        frameCounter((n) => {
           unanswered -= n;
           answers += n;
           if (running && unanswered === 0) round();
@@ -57,14 +57,9 @@ export async function rawRoundTrips(o: PhaseOptions & { readonly ping: Buffer; r
     };
     running = true;
     round();
-    await runFor(o.warmupMs, () => answers, `${o.name} (warm-up)`, check);
-    const before = answers;
-    const start = performance.now();
-    await runFor(o.durationMs, () => answers, o.name, check, (ms) => o.onProgress(`${o.name}: ${perSec(answers - before, ms)} round trips/s`));
-    const measured = answers - before;
-    const seconds = (performance.now() - start) / 1000;
+    const roundTripsPerSec = await measureRate(o, () => answers, check);
     running = false;
-    return measured / seconds;
+    return roundTripsPerSec;
   } finally {
     running = false;
     for (const s of sockets) {

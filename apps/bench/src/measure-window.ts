@@ -44,3 +44,15 @@ export async function runFor(ms: number, progress: () => number, what: string, c
     onSlice?.(after - start);
   }
 }
+
+/**
+ * Warm up for `o.warmupMs`, then count for `o.durationMs`: events per second over the measured
+ * window, `count` being a running total of events. A progress line per slice.
+ */
+export async function measureRate(o: PhaseOptions, count: () => number, check: () => void): Promise<number> {
+  await runFor(o.warmupMs, count, `${o.name} (warm-up)`, check);
+  const before = count();
+  const start = performance.now();
+  await runFor(o.durationMs, count, o.name, check, (ms) => o.onProgress(`${o.name}: ${perSec(count() - before, ms)} round trips/s`));
+  return (count() - before) / ((performance.now() - start) / 1000);
+}

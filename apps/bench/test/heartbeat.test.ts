@@ -1,7 +1,6 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { frameScanner } from "../src/frame-scanner.js";
 import { median, runHeartbeatBench } from "../src/heartbeat.js";
 import { PeerProcess, spawnedPeerPids, withPeerCleanup } from "../src/peer-processes.js";
 import { encodeMessageFrame } from "@raft-ts/transport-tcp";
@@ -24,22 +23,6 @@ async function allExited(pids: readonly number[], timeoutMs: number): Promise<nu
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
-
-describe("frameScanner", () => {
-  it("counts length-prefixed frames exactly, however the stream is cut", () => {
-    const frame = (n: number) => Buffer.concat([Buffer.from([0, 0, 0, n]), Buffer.alloc(n, n)]);
-    const stream = Buffer.concat([frame(8), frame(0), frame(6), frame(1), frame(10)]);
-    for (let a = 0; a <= stream.length; a++) {
-      for (let b = a; b <= stream.length; b++) {
-        const calls: number[] = [];
-        const scan = frameScanner((n) => calls.push(n));
-        for (const chunk of [stream.subarray(0, a), stream.subarray(a, b), stream.subarray(b)]) if (chunk.length > 0) scan(chunk);
-        expect(calls.reduce((x, y) => x + y, 0)).toBe(5);
-        expect(calls.every((n) => n > 0)).toBe(true);
-      }
-    }
-  });
-});
 
 describe("median", () => {
   it("is the middle value, or the mean of the two middle ones", () => {

@@ -17,7 +17,7 @@
 import { createServer, connect, type AddressInfo, type Server, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { Heartbeat, HeartbeatResponse, Message } from "@raft-ts/core";
-import { encodeMessageFrame, TcpTransport } from "../src/index.js";
+import { encodeMessageFrame, frameCounter, TcpTransport } from "../src/index.js";
 
 interface Options {
   readonly seconds: number;
@@ -106,24 +106,6 @@ async function transportRoundTrips(window: number, o: Options): Promise<number> 
   return rate;
 }
 
-/** Reads length-prefixed frames from a stream, calling `onFrames(n)` once per read. */
-function frameCounter(onFrames: (n: number) => void): (chunk: Buffer) => void {
-  let pending: Buffer | undefined;
-  return (chunk) => {
-    let buf = pending === undefined ? chunk : Buffer.concat([pending, chunk]);
-    let n = 0;
-    let offset = 0;
-    while (buf.length - offset >= 4) {
-      const end = offset + 4 + buf.readUInt32BE(offset);
-      if (end > buf.length) break;
-      offset = end;
-      n++;
-    }
-    buf = buf.subarray(offset);
-    pending = buf.length > 0 ? Buffer.from(buf) : undefined;
-    if (n > 0) onFrames(n);
-  };
-}
 
 /**
  * Raw node:net ping-pong. With `connections` 1, pings and pongs share one socket (the classic

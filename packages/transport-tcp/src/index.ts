@@ -58,3 +58,4 @@ export {
 } from "./metrics.js";
 export type { OutboundState } from "./peer-connection.js";
 export { TcpTransport, type BoundAddress, type PeerStatus } from "./transport.js";
+export { frameCounter } from "./frame-counter.js";
