@@ -4,7 +4,7 @@ import { empiricalCdf } from "./cdf.js";
 import { paletteColor } from "./colors.js";
 import { escapeText, formatAxisNumber, formatMs, formatPercent, formatWhole, NO_FIGURE } from "./format.js";
 import { lineChart } from "./line-chart.js";
-import { htmlTable, ratioWithVerdict, type Cell } from "./table.js";
+import { htmlTable, ratioWithVerdict, SUMMARY_COLUMNS, summaryCells, type Cell } from "./table.js";
 import { describeTarget, ELECTION_P50_RATIO_TARGET } from "./targets.js";
 
 const CDF_TICKS = [0, 0.25, 0.5, 0.75, 1];
@@ -47,24 +47,19 @@ function summaryRow(r: ElectionResult): Cell[] {
     formatWhole(r.nodes),
     formatWhole(r.failover.length),
     formatMs(r.coldStartMs),
-    ...[m.min, m.p50, m.p90, m.p99, m.max, m.mean].map(formatMs),
+    ...summaryCells(m),
     ...[r.expected.p50, r.expected.p90, r.expected.p99].map(formatMs),
     ratioWithVerdict(r.ratioP50, ELECTION_P50_RATIO_TARGET),
     rounds === undefined ? NO_FIGURE : formatWhole(rounds),
   ];
 }
 
-const SUMMARY_COLUMNS = [
+const ELECTION_COLUMNS = [
   { header: "setting" },
   { header: "nodes", numeric: true },
   { header: "trials", numeric: true },
   { header: "cold start", numeric: true },
-  { header: "min", numeric: true },
-  { header: "p50", numeric: true },
-  { header: "p90", numeric: true },
-  { header: "p99", numeric: true },
-  { header: "max", numeric: true },
-  { header: "mean", numeric: true },
+  ...SUMMARY_COLUMNS,
   { header: "model p50", numeric: true },
   { header: "model p90", numeric: true },
   { header: "model p99", numeric: true },
@@ -93,7 +88,7 @@ Vote rounds: the terms an election took (1 is a clean election, more means split
 ${charts}
 </div>
 <h3>Failover latency (ms)</h3>
-${htmlTable(SUMMARY_COLUMNS, results.map(summaryRow))}
+${htmlTable(ELECTION_COLUMNS, results.map(summaryRow))}
 <details><summary>Each failover trial</summary>
 ${trialsTable(results)}
 </details>

@@ -4,7 +4,7 @@ import type { HeartbeatResult } from "../results.js";
 import { groupedBarChart } from "./bar-chart.js";
 import { BASELINE_COLOR, TARGET_COLORS } from "./colors.js";
 import { escapeText, formatAxisNumber, formatMs, formatRatio, formatWhole } from "./format.js";
-import { formatRatioAgainst, htmlTable, ratioWithVerdict } from "./table.js";
+import { formatRatioAgainst, htmlTable, ratioWithVerdict, SUMMARY_COLUMNS, summaryCells } from "./table.js";
 import { describeTarget, HEARTBEAT_RATIO_TARGET, isTargetMet } from "./targets.js";
 
 function roundTripsChart(h: HeartbeatResult): string {
@@ -50,14 +50,9 @@ export function renderHeartbeatSection(h: HeartbeatResult): string {
       { header: "tick (ms)", numeric: true },
       { header: "heartbeat (ms)", numeric: true },
       { header: "samples", numeric: true },
-      { header: "min", numeric: true },
-      { header: "p50", numeric: true },
-      { header: "p90", numeric: true },
-      { header: "p99", numeric: true },
-      { header: "max", numeric: true },
-      { header: "mean", numeric: true },
+      ...SUMMARY_COLUMNS,
     ],
-    [[formatMs(h.atDefault.tickMs), formatMs(h.atDefault.heartbeatMs), formatWhole(rtt.count), ...[rtt.min, rtt.p50, rtt.p90, rtt.p99, rtt.max, rtt.mean].map(formatMs)]],
+    [[formatMs(h.atDefault.tickMs), formatMs(h.atDefault.heartbeatMs), formatWhole(rtt.count), ...summaryCells(rtt)]],
   );
   return `<section id="heartbeat">
 <h2>Heartbeat</h2>

@@ -1,6 +1,7 @@
 // HTML tables and the pieces that go in their cells. Cell text is escaped unless it is
 // explicitly markup built here (a verdict badge, a line break).
-import { escapeText, formatRatio } from "./format.js";
+import type { Summary } from "../stats.js";
+import { escapeText, formatMs, formatRatio } from "./format.js";
 import { describeTarget, isTargetMet, type Target } from "./targets.js";
 
 /** Markup that is already safe, as opposed to a string of text to escape. */
@@ -49,4 +50,12 @@ export function formatRatioAgainst(value: number, target: Target): string {
 /** A ratio with its target and verdict, e.g. "1.08 (target ≤ 1.15) met". */
 export function ratioWithVerdict(value: number, target: Target): Markup {
   return markup(`${escapeText(formatRatioAgainst(value, target))} <span class="target">(target ${escapeText(describeTarget(target))})</span> ${verdictBadge(value, target).html}`);
+}
+
+/** The columns of a latency summary, in the order summaryCells() fills them. */
+export const SUMMARY_COLUMNS: readonly Column[] = ["min", "p50", "p90", "p99", "max", "mean"].map((header) => ({ header, numeric: true }));
+
+/** A latency summary's cells, in milliseconds, matching SUMMARY_COLUMNS. */
+export function summaryCells(s: Summary): string[] {
+  return [s.min, s.p50, s.p90, s.p99, s.max, s.mean].map(formatMs);
 }

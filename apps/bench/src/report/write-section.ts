@@ -6,7 +6,7 @@ import { histogramCdf } from "./cdf.js";
 import { TARGET_COLORS } from "./colors.js";
 import { escapeText, formatAxisNumber, formatMs, formatPercent, formatWhole, NO_FIGURE } from "./format.js";
 import { lineChart, type LineSeries } from "./line-chart.js";
-import { htmlTable, ratioWithVerdict, type Cell } from "./table.js";
+import { htmlTable, ratioWithVerdict, SUMMARY_COLUMNS, summaryCells, type Cell } from "./table.js";
 import { describeTarget, WRITE_P99_RATIO_TARGET, WRITE_THROUGHPUT_RATIO_TARGET } from "./targets.js";
 
 /** Every concurrency any target ran at, ascending. */
@@ -93,12 +93,12 @@ function levelsTable(w: WriteResult): string {
       formatWhole(l.commits),
       formatWhole(l.errors),
       formatWhole(l.commitsPerSec),
-      ...[l.latency.min, l.latency.p50, l.latency.p90, l.latency.p99, l.latency.max, l.latency.mean].map(formatMs),
+      ...summaryCells(l.latency),
     ]),
   );
   const numeric = (header: string) => ({ header, numeric: true });
   return htmlTable(
-    [{ header: "target" }, ...["concurrency", "duration (ms)", "commits", "errors", "commits/s", "min", "p50", "p90", "p99", "max", "mean"].map(numeric)],
+    [{ header: "target" }, ...["concurrency", "duration (ms)", "commits", "errors", "commits/s"].map(numeric), ...SUMMARY_COLUMNS],
     rows,
   );
 }
