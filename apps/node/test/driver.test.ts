@@ -86,6 +86,59 @@ describe("the driver", () => {
     ]);
   });
 
+  it("as leader, writes every proposal of one turn with one persist and one AppendEntries per follower", async () => {
+    const storage = new FailingStorage();
+    const node = new RaftNode({ id: 1, voters: [1, 2, 3], electionTicks: 10, heartbeatTicks: 2, rng: new SeededRng(3) }, storage);
+    // Elect node 1 by hand: its clock runs out, nodes 2 and 3 grant the pre-vote and the vote
+    // and take its first entry (the no-op), so both are in the replicate state.
+    const answer = (m: Message): Message | undefined => {
+      if (m.type === "VoteRequest") return { type: "VoteResponse", from: m.to, to: 1, term: m.term, preVote: m.preVote, granted: true };
+      if (m.type === "AppendEntries") {
+        const matchIndex = m.prevLogIndex + m.entries.length;
+        return { type: "AppendEntriesResponse", from: m.to, to: 1, term: m.term, success: true, matchIndex, rejectedIndex: 0, conflictTerm: 0, conflictIndex: 0 };
+      }
+      return undefined;
+    };
+    for (let i = 0; i < 100 && node.status().commit < 1; i++) {
+      node.tick();
+      while (node.hasReady()) {
+        const rd = node.ready();
+        storage.persist(rd.hardState, rd.entries);
+        node.advance();
+        for (const m of [...rd.messages, ...rd.persistedMessages]) {
+          const reply = answer(m);
+          if (reply !== undefined) node.step(reply);
+        }
+      }
+    }
+    expect(node.status()).toMatchObject({ role: "leader", commit: 1 });
+    const sent: Message[] = [];
+    const fatal: unknown[] = [];
+    const driver = new RaftDriver({
+      node,
+      storage,
+      transport: { send: (m) => sent.push(m) },
+      kv: new KvStateMachine(),
+      tickMs: 1000,
+      logger: pino({ level: "silent" }),
+      maxPending: 10,
+      requestTimeoutMs: 1000,
+      onFatal: (e) => fatal.push(e),
+    });
+    storage.writes.length = 0;
+    sent.length = 0;
+    for (const key of ["a", "b", "c"]) void driver.write({ op: "put", clientId: "c1", seq: key.charCodeAt(0), key, value: new Uint8Array([1]) });
+    await endOfTurn();
+    expect(fatal).toEqual([]);
+    expect(storage.writes).toEqual([3]);
+    const appends = sent.filter((m) => m.type === "AppendEntries");
+    expect(appends.map((m) => [m.to, m.entries.length])).toEqual([
+      [2, 3],
+      [3, 3],
+    ]);
+    driver.stop();
+  });
+
   it("stops on a broken invariant instead of going on: a leader claiming commits past this node's log", () => {
     const { driver, sent, fatal } = follower(new MemoryStorage());
     driver.receive({ type: "Heartbeat", from: 2, to: 1, term: 1, commit: 50, readSeq: 0 });
