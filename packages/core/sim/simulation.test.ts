@@ -23,11 +23,12 @@ describe("deterministic simulation", () => {
     });
   }
 
-  it("exercises the faults it claims (crashes, partitions, loss, elections, client traffic)", () => {
+  it("exercises the faults it claims (crashes, partitions, loss, leadership transfers, elections, client traffic)", () => {
     const r = runSimulation({ seed: 7, nodes: 5 });
     expect(r.ok).toBe(true);
     expect(r.stats.crashes).toBeGreaterThan(0);
     expect(r.stats.partitions).toBeGreaterThan(0);
+    expect(r.stats.transfers).toBeGreaterThan(0);
     expect(r.stats.messagesDropped).toBeGreaterThan(0);
     expect(r.stats.messagesDuplicated).toBeGreaterThan(0);
     expect(r.stats.leaderTerms).toBeGreaterThan(1);

@@ -37,6 +37,8 @@ export interface SimStats {
   messagesDuplicated: number;
   crashes: number;
   partitions: number;
+  /** Leadership transfers asked of a leader (whether or not they succeeded). */
+  transfers: number;
   leaderTerms: number;
   writesAcked: number;
   readsChecked: number;
@@ -132,6 +134,7 @@ export class Simulation {
     messagesDuplicated: 0,
     crashes: 0,
     partitions: 0,
+    transfers: 0,
     leaderTerms: 0,
     writesAcked: 0,
     readsChecked: 0,
@@ -367,7 +370,8 @@ export class Simulation {
       const data = encoder.encode(`c${c.id}-${c.seq}`);
       const r = node.raft.propose(data);
       if (r.ok) node.pendingWrites.set(r.value.index, { term: r.value.term, data });
-      else c.leader = r.error.leaderId;
+      else if (r.error.type === "NotLeader") c.leader = r.error.leaderId;
+      // TransferInProgress: the same node again later; it leads until the transfer ends.
     } else {
       const ctx = `c${c.id}-r${c.seq}-${this.now}`;
       const r = node.raft.readIndex(ctx);
@@ -406,6 +410,14 @@ export class Simulation {
       this.net.cutLink(from, to);
       this.stats.partitions++;
       this.at(this.now + this.faultRng.between(200, 1500), () => this.healLinks());
+    } else if (r < 0.8 && leaders.length > 0) {
+      // Not a fault but an operator's act, racing with the faults: hand leadership over.
+      const leader = this.faultRng.pick(leaders);
+      const to = this.faultRng.pick(this.ids.filter((x) => x !== leader.id));
+      this.trace(`${this.stamp()} TRANSFER leadership n${leader.id} -> n${to}`);
+      leader.raft!.transferLeadership(to);
+      this.stats.transfers++;
+      this.drive(leader);
     } else {
       const faults: LinkFaults = {
         drop: this.faultRng.float() * 0.2,
@@ -561,7 +573,7 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 function describe(m: Message): string {
   switch (m.type) {
     case "VoteRequest":
-      return `${m.preVote ? "PreVote" : "Vote"}Request term=${m.term} last=${m.lastLogIndex}/${m.lastLogTerm}`;
+      return `${m.preVote ? "PreVote" : "Vote"}Request term=${m.term} last=${m.lastLogIndex}/${m.lastLogTerm}${m.transfer === true ? " transfer" : ""}`;
     case "VoteResponse":
       return `${m.preVote ? "PreVote" : "Vote"}Response term=${m.term} granted=${m.granted}`;
     case "AppendEntries":
@@ -574,6 +586,8 @@ function describe(m: Message): string {
       return `Heartbeat term=${m.term} commit=${m.commit} read=${m.readSeq}`;
     case "HeartbeatResponse":
       return `HeartbeatResponse term=${m.term} read=${m.readSeq}`;
+    case "TimeoutNow":
+      return `TimeoutNow term=${m.term}`;
   }
 }
 

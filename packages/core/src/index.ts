@@ -10,6 +10,7 @@ export {
   type HeartbeatResponse,
   type Message,
   type MessageType,
+  type TimeoutNow,
   type VoteRequest,
   type VoteResponse,
 } from "./messages.js";
@@ -20,6 +21,7 @@ export { RaftNode, type NodeStatus, type Ready } from "./raft-node.js";
 export {
   err,
   ok,
+  type BadTransferTarget,
   type NotLeader,
   type Proposed,
   type ProposeError,
@@ -27,6 +29,9 @@ export {
   type ReadIndexError,
   type ReadIndexResult,
   type Result,
+  type TransferError,
+  type TransferInProgress,
+  type TransferResult,
 } from "./results.js";
 export { SeededRng, type Rng } from "./rng.js";
 export type { LogStorage, Snapshot, SnapshotMeta, Storage } from "./storage.js";

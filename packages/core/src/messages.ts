@@ -14,7 +14,8 @@ export type Message =
   | AppendEntries
   | AppendEntriesResponse
   | Heartbeat
-  | HeartbeatResponse;
+  | HeartbeatResponse
+  | TimeoutNow;
 
 export type MessageType = Message["type"];
 
@@ -34,6 +35,12 @@ export interface VoteRequest extends Envelope {
   readonly preVote: boolean;
   readonly lastLogIndex: number;
   readonly lastLogTerm: number;
+  /**
+   * Present (true) when the leader asked for this election (TimeoutNow, a leadership
+   * transfer): voters then answer even inside their leader lease, since that leader is the
+   * one stepping aside (dissertation 3.10).
+   */
+  readonly transfer?: true;
 }
 
 export interface VoteResponse extends Envelope {
@@ -87,6 +94,14 @@ export interface HeartbeatResponse extends Envelope {
   readonly readSeq: number;
 }
 
+/**
+ * A leader handing over (dissertation 3.10): "campaign now". Sent once the target's log holds
+ * everything the leader's does; the target starts a real election at once, without pre-vote.
+ */
+export interface TimeoutNow extends Envelope {
+  readonly type: "TimeoutNow";
+}
+
 /** Requests are sent by leaders and candidates; responses answer them. */
 export function isResponse(m: Message): boolean {
   switch (m.type) {
@@ -97,6 +112,7 @@ export function isResponse(m: Message): boolean {
     case "VoteRequest":
     case "AppendEntries":
     case "Heartbeat":
+    case "TimeoutNow":
       return false;
   }
 }

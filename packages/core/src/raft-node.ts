@@ -2,7 +2,7 @@ import { resolveConfig, type RaftConfig } from "./config.js";
 import type { Entry } from "./entry.js";
 import type { Message } from "./messages.js";
 import { Raft, type ReadState } from "./raft.js";
-import type { ProposeResult, ReadIndexResult } from "./results.js";
+import type { ProposeResult, ReadIndexResult, TransferResult } from "./results.js";
 import type { LogStorage } from "./storage.js";
 import { type HardState, type NodeId, type Role, type SoftState } from "./types.js";
 
@@ -40,6 +40,8 @@ export interface NodeStatus {
   readonly lastIndex: number;
   readonly lastTerm: number;
   readonly peers: readonly { id: NodeId; match: number; next: number; state: string; recentActive: boolean }[];
+  /** Leader only: the voter leadership is being handed to, or NONE. */
+  readonly transferringTo: NodeId;
 }
 
 /**
@@ -83,6 +85,15 @@ export class RaftNode {
   propose(data: Uint8Array): ProposeResult {
     this.assertNoReadyInFlight("propose");
     return this.raft.propose(data);
+  }
+
+  /**
+   * Hand leadership to voter `to`: proposals are refused (TransferInProgress) until this node
+   * steps down or, after an election timeout without success, gives the transfer up.
+   */
+  transferLeadership(to: NodeId): TransferResult {
+    this.assertNoReadyInFlight("transferLeadership");
+    return this.raft.transferLeadership(to);
   }
 
   /** Request a linearizable read; the answer is a ReadState with this ctx in a later Ready. */
@@ -155,6 +166,7 @@ export class RaftNode {
       lastIndex: r.log.lastIndex(),
       lastTerm: r.log.lastTerm(),
       peers: r.progressReport(),
+      transferringTo: r.leadTransferee,
     };
   }
 

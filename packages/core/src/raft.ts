@@ -13,7 +13,7 @@ import {
 import { Progress } from "./progress.js";
 import { quorumValue, tallyVotes } from "./quorum.js";
 import { RaftLog } from "./raft-log.js";
-import { err, ok, type ProposeResult, type ReadIndexResult } from "./results.js";
+import { err, ok, type ProposeResult, type ReadIndexResult, type TransferResult } from "./results.js";
 import type { LogStorage } from "./storage.js";
 import { NONE, type NodeId, type Role } from "./types.js";
 
@@ -69,6 +69,13 @@ export class Raft {
   /** Leader only: sequence of the latest heartbeat round, and the latest each peer answered. */
   private readSeq = 0;
   private readAcks = new Map<NodeId, number>();
+  /**
+   * Leader only: the voter leadership is being handed to (NONE when none), and ticks since the
+   * transfer began. While set, proposals are refused; it ends when this node steps down, or is
+   * abandoned after an election timeout (the target was down or slow).
+   */
+  leadTransferee: NodeId = NONE;
+  private transferElapsed = 0;
 
   private readonly logger: Logger;
 
@@ -112,6 +119,10 @@ export class Raft {
   private tickLeader(): void {
     this.heartbeatElapsed++;
     this.electionElapsed++;
+    if (this.leadTransferee !== NONE && ++this.transferElapsed >= this.cfg.electionTicks) {
+      this.logger.warn({ term: this.term, to: this.leadTransferee }, "leadership transfer abandoned: the target did not take over within an election timeout");
+      this.leadTransferee = NONE;
+    }
     if (this.electionElapsed >= this.cfg.electionTicks) {
       this.electionElapsed = 0;
       if (this.cfg.checkQuorum) {
@@ -141,7 +152,7 @@ export class Raft {
     }
 
     if (m.term > this.term) {
-      if (m.type === "VoteRequest" && this.inLeaderLease()) {
+      if (m.type === "VoteRequest" && m.transfer !== true && this.inLeaderLease()) {
         // A leader was heard from within the election timeout: this candidate is likely a node
         // that lost contact alone. Ignoring it keeps it from deposing a working leader (4.2.3).
         this.logger.debug({ from: m.from, term: m.term }, "ignoring a vote request inside the leader lease");
@@ -197,6 +208,7 @@ export class Raft {
     if (this.role !== "leader") {
       return err({ type: "NotLeader", leaderId: this.leaderId === NONE ? undefined : this.leaderId });
     }
+    if (this.leadTransferee !== NONE) return err({ type: "TransferInProgress", to: this.leadTransferee });
     const entry: Entry = { index: this.log.lastIndex() + 1, term: this.term, type: "normal", data };
     this.appendEntry(entry);
     return ok({ index: entry.index, term: entry.term });
@@ -221,6 +233,38 @@ export class Raft {
     return ok(undefined);
   }
 
+  /**
+   * Hand leadership to voter `to` (dissertation 3.10): stop taking proposals, bring its log up
+   * to date, then tell it to campaign at once (TimeoutNow). Its election wins without waiting
+   * for anyone's timer, since its log is the most complete and voters answer a transfer
+   * election even inside their lease. Asking again for another target replaces the transfer.
+   */
+  transferLeadership(to: NodeId): TransferResult {
+    if (this.role !== "leader") {
+      return err({ type: "NotLeader", leaderId: this.leaderId === NONE ? undefined : this.leaderId });
+    }
+    if (to === this.id || !this.progress.has(to)) return err({ type: "BadTransferTarget", to });
+    if (this.leadTransferee === to) return ok(undefined);
+    this.logger.info({ term: this.term, to }, "transferring leadership");
+    this.leadTransferee = to;
+    this.transferElapsed = 0;
+    this.maybeSendTimeoutNow();
+    return ok(undefined);
+  }
+
+  /** Send TimeoutNow once the transferee holds the whole log; else make sure it is being caught up. */
+  private maybeSendTimeoutNow(): void {
+    const to = this.leadTransferee;
+    const pr = this.progress.get(to);
+    if (pr === undefined) return;
+    if (pr.match === this.log.lastIndex()) {
+      this.logger.info({ term: this.term, to }, "transferee is up to date: telling it to campaign now");
+      this.send({ type: "TimeoutNow", from: this.id, to, term: this.term });
+    } else {
+      this.sendAppend(to, true);
+    }
+  }
+
   // ---- roles --------------------------------------------------------------------------------
 
   private reset(term: number): void {
@@ -238,6 +282,8 @@ export class Raft {
     this.pendingReads = [];
     this.readsAwaitingCommit = [];
     this.readAcks.clear();
+    this.leadTransferee = NONE;
+    this.transferElapsed = 0;
   }
 
   private resetRandomizedElectionTimeout(): void {
@@ -288,12 +334,12 @@ export class Raft {
 
   // ---- elections ----------------------------------------------------------------------------
 
-  private campaign(kind: "pre-vote" | "vote"): void {
+  private campaign(kind: "pre-vote" | "vote" | "transfer"): void {
     if (kind === "pre-vote") this.becomePreCandidate();
     else this.becomeCandidate();
     const electionTerm = kind === "pre-vote" ? this.term + 1 : this.term;
-    this.logger.info({ term: electionTerm, preVote: kind === "pre-vote" }, "starting election");
-    this.cfg.observer.electionStarted?.(kind, electionTerm);
+    this.logger.info({ term: electionTerm, preVote: kind === "pre-vote", transfer: kind === "transfer" }, "starting election");
+    this.cfg.observer.electionStarted?.(kind === "pre-vote" ? "pre-vote" : "vote", electionTerm);
     if (this.recordVote(this.id, true)) return; // a single-voter cluster wins at once
     for (const peer of this.peers) {
       this.send({
@@ -304,6 +350,7 @@ export class Raft {
         preVote: kind === "pre-vote",
         lastLogIndex: this.log.lastIndex(),
         lastLogTerm: this.log.lastTerm(),
+        ...(kind === "transfer" ? { transfer: true as const } : {}),
       });
     }
   }
@@ -390,6 +437,11 @@ export class Raft {
         this.leaderId = m.from;
         this.handleHeartbeat(m);
         break;
+      case "TimeoutNow":
+        // Our leader (same term: step() dropped older ones) hands over: campaign at once.
+        this.logger.info({ term: this.term, from: m.from }, "leader asked this node to take over");
+        this.campaign("transfer");
+        break;
       case "VoteResponse":
       case "AppendEntriesResponse":
       case "HeartbeatResponse":
@@ -413,6 +465,7 @@ export class Raft {
         break;
       case "AppendEntriesResponse":
       case "HeartbeatResponse":
+      case "TimeoutNow": // a candidate is already campaigning
         break;
     }
   }
@@ -432,6 +485,7 @@ export class Raft {
         this.logger.warn({ from: m.from, term: m.term }, "another leader claims this node's term");
         break;
       case "VoteResponse":
+      case "TimeoutNow":
         break;
     }
   }
@@ -502,6 +556,7 @@ export class Raft {
     while (this.sendAppend(m.from, false)) {
       // stream what is left while the window has room
     }
+    if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) this.maybeSendTimeoutNow();
   }
 
   /**

@@ -15,11 +15,26 @@ export interface Proposed {
   readonly term: number;
 }
 
-export type ProposeError = NotLeader;
+/** The leader is handing leadership to `to` and takes no proposals meanwhile (retry soon). */
+export interface TransferInProgress {
+  readonly type: "TransferInProgress";
+  readonly to: NodeId;
+}
+
+/** Leadership cannot go to `to`: it is this node, or not a voter. */
+export interface BadTransferTarget {
+  readonly type: "BadTransferTarget";
+  readonly to: NodeId;
+}
+
+export type ProposeError = NotLeader | TransferInProgress;
 export type ProposeResult = Result<Proposed, ProposeError>;
 
 export type ReadIndexError = NotLeader;
 export type ReadIndexResult = Result<void, ReadIndexError>;
+
+export type TransferError = NotLeader | BadTransferTarget;
+export type TransferResult = Result<void, TransferError>;
 
 export function ok<T>(value: T): { ok: true; value: T } {
   return { ok: true, value };

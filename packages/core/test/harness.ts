@@ -195,7 +195,7 @@ export class TestCluster {
   /** Propose on `id` and settle; returns the index, or throws if `id` is not leader. */
   propose(id: NodeId, data: string): number {
     const r = this.raft(id).propose(new TextEncoder().encode(data));
-    if (!r.ok) throw new Error(`node ${id} is not leader (leader ${r.error.leaderId ?? "unknown"})`);
+    if (!r.ok) throw new Error(`node ${id} cannot take a proposal: ${JSON.stringify(r.error)}`);
     this.stabilize();
     return r.value.index;
   }
