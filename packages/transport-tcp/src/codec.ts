@@ -8,12 +8,15 @@ import { ByteReader, DecodeError, varintSize, writeVarint } from "./bytes.js";
  *
  * | tag | type                  | body                                                       |
  * | --- | --------------------- | ---------------------------------------------------------- |
- * | 1   | VoteRequest           | preVote:bool lastLogIndex:varint lastLogTerm:varint         |
+ * | 1   | VoteRequest           | flags:u8 lastLogIndex:varint lastLogTerm:varint             |
  * | 2   | VoteResponse          | preVote:bool granted:bool                                   |
  * | 3   | AppendEntries         | prevLogIndex prevLogTerm leaderCommit count:varint entry*   |
  * | 4   | AppendEntriesResponse | success:bool matchIndex rejectedIndex conflictTerm conflictIndex |
  * | 5   | Heartbeat             | commit:varint readSeq:varint                                |
  * | 6   | HeartbeatResponse     | readSeq:varint                                              |
+ * | 7   | TimeoutNow            | (none)                                                      |
+ *
+ * VoteRequest flags: bit 0 preVote, bit 1 transfer; the other bits must be 0.
  *
  *   entry = index:varint term:varint type:u8 (0 normal, 1 noop) length:varint data
  *
@@ -32,7 +35,12 @@ const TAG = {
   AppendEntriesResponse: 4,
   Heartbeat: 5,
   HeartbeatResponse: 6,
+  TimeoutNow: 7,
 } as const satisfies Record<MessageType, number>;
+
+/** VoteRequest flag bits. */
+const VOTE_PRE = 1;
+const VOTE_TRANSFER = 2;
 
 /** The fewest bytes an encoded entry can take (four one-byte fields, no data). */
 const MIN_ENTRY_BYTES = 4;
@@ -91,6 +99,8 @@ export function messageSize(m: Message): number {
       return envelope + varintSize("commit", m.commit) + varintSize("readSeq", m.readSeq);
     case "HeartbeatResponse":
       return envelope + varintSize("readSeq", m.readSeq);
+    case "TimeoutNow":
+      return envelope;
   }
 }
 
@@ -103,7 +113,7 @@ export function writeMessage(buf: Uint8Array, offset: number, m: Message): numbe
   switch (m.type) {
     case "VoteRequest": {
       let o = writeEnvelope(buf, offset, TAG.VoteRequest, m);
-      buf[o++] = m.preVote ? 1 : 0;
+      buf[o++] = (m.preVote ? VOTE_PRE : 0) | (m.transfer === true ? VOTE_TRANSFER : 0);
       o = writeVarint(buf, o, m.lastLogIndex);
       return writeVarint(buf, o, m.lastLogTerm);
     }
@@ -143,6 +153,8 @@ export function writeMessage(buf: Uint8Array, offset: number, m: Message): numbe
     }
     case "HeartbeatResponse":
       return writeVarint(buf, writeEnvelope(buf, offset, TAG.HeartbeatResponse, m), m.readSeq);
+    case "TimeoutNow":
+      return writeEnvelope(buf, offset, TAG.TimeoutNow, m);
   }
 }
 
@@ -198,10 +210,14 @@ function readMessage(r: ByteReader): Message {
   const term = r.varint();
   switch (tag) {
     case TAG.VoteRequest: {
-      const preVote = r.bool();
+      const flags = r.u8();
+      if ((flags & ~(VOTE_PRE | VOTE_TRANSFER)) !== 0) throw new DecodeError(`unknown VoteRequest flags ${flags}`);
       const lastLogIndex = r.varint();
       const lastLogTerm = r.varint();
-      return { type: "VoteRequest", from, to, term, preVote, lastLogIndex, lastLogTerm };
+      const preVote = (flags & VOTE_PRE) !== 0;
+      return (flags & VOTE_TRANSFER) !== 0
+        ? { type: "VoteRequest", from, to, term, preVote, lastLogIndex, lastLogTerm, transfer: true }
+        : { type: "VoteRequest", from, to, term, preVote, lastLogIndex, lastLogTerm };
     }
     case TAG.VoteResponse: {
       const preVote = r.bool();
@@ -232,6 +248,8 @@ function readMessage(r: ByteReader): Message {
       const readSeq = r.varint();
       return { type: "HeartbeatResponse", from, to, term, readSeq };
     }
+    case TAG.TimeoutNow:
+      return { type: "TimeoutNow", from, to, term };
     default:
       throw new DecodeError(`unknown message tag ${tag}`);
   }

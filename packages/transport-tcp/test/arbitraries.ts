@@ -8,6 +8,7 @@ import type {
   Message,
   MessageType,
   NodeId,
+  TimeoutNow,
   VoteRequest,
   VoteResponse,
 } from "@raft-ts/core";
@@ -31,13 +32,17 @@ export const entryArb: fc.Arbitrary<Entry> = fc.record({
 const envelope = { from: nodeIdArb, to: nodeIdArb, term: uintArb };
 
 export const messageArbs: { readonly [T in MessageType]: fc.Arbitrary<Extract<Message, { type: T }>> } = {
-  VoteRequest: fc.record<VoteRequest>({
-    type: fc.constant("VoteRequest"),
-    ...envelope,
-    preVote: fc.boolean(),
-    lastLogIndex: uintArb,
-    lastLogTerm: uintArb,
-  }),
+  VoteRequest: fc.record<VoteRequest>(
+    {
+      type: fc.constant("VoteRequest"),
+      ...envelope,
+      preVote: fc.boolean(),
+      lastLogIndex: uintArb,
+      lastLogTerm: uintArb,
+      transfer: fc.constant(true as const),
+    },
+    { requiredKeys: ["type", "from", "to", "term", "preVote", "lastLogIndex", "lastLogTerm"] },
+  ),
   VoteResponse: fc.record<VoteResponse>({
     type: fc.constant("VoteResponse"),
     ...envelope,
@@ -72,6 +77,10 @@ export const messageArbs: { readonly [T in MessageType]: fc.Arbitrary<Extract<Me
     ...envelope,
     readSeq: uintArb,
   }),
+  TimeoutNow: fc.record<TimeoutNow>({
+    type: fc.constant("TimeoutNow"),
+    ...envelope,
+  }),
 };
 
 export const MESSAGE_TYPES = Object.keys(messageArbs) as MessageType[];
@@ -100,6 +109,8 @@ export function oneOfEach(from: NodeId, to: NodeId, term = 7): Message[] {
     { type: "AppendEntriesResponse", from, to, term, success: false, matchIndex: 0, rejectedIndex: 12, conflictTerm: 5, conflictIndex: 8 },
     { type: "Heartbeat", from, to, term, commit: 9, readSeq: 3 },
     { type: "HeartbeatResponse", from, to, term, readSeq: 3 },
+    { type: "TimeoutNow", from, to, term },
+    { type: "VoteRequest", from, to, term, preVote: false, lastLogIndex: 5, lastLogTerm: 6, transfer: true },
   ];
 }
 
