@@ -17,13 +17,22 @@ export type WriteOutcome =
   | { readonly type: "lost" }
   /** No answer in time: it may or may not be applied (a retry with the same id and seq is safe). */
   | { readonly type: "timeout" }
-  | { readonly type: "overloaded" };
+  | { readonly type: "overloaded" }
+  /** This leader is handing over to `to` and takes no writes meanwhile: retry shortly. */
+  | { readonly type: "transferring"; readonly to: number };
 
 export type ReadOutcome =
   | { readonly type: "ready" }
   | { readonly type: "not-leader"; readonly leaderId: number | undefined }
   | { readonly type: "timeout" }
   | { readonly type: "overloaded" };
+
+export type TransferOutcome =
+  /** This node stepped down; `leaderId` is the leader it knows now (usually `to`). */
+  | { readonly type: "done"; readonly to: number; readonly leaderId: number | undefined; readonly term: number }
+  | { readonly type: "not-leader"; readonly leaderId: number | undefined }
+  | { readonly type: "bad-target"; readonly to: number }
+  | { readonly type: "failed"; readonly reason: string };
 
 interface PendingWrite {
   readonly term: number;
@@ -182,7 +191,13 @@ export class RaftDriver {
     const r = this.o.node.propose(encodeCommand(command));
     if (!r.ok) {
       this.o.metrics?.proposalFailed?.("not_leader");
-      return Promise.resolve({ type: "not-leader", leaderId: r.error.leaderId });
+      const e = r.error;
+      switch (e.type) {
+        case "NotLeader":
+          return Promise.resolve({ type: "not-leader", leaderId: e.leaderId });
+        case "TransferInProgress":
+          return Promise.resolve({ type: "transferring", to: e.to });
+      }
     }
     const { index, term } = r.value;
     const outcome = new Promise<WriteOutcome>((resolve) => {
@@ -195,6 +210,38 @@ export class RaftDriver {
     });
     this.schedule();
     return outcome;
+  }
+
+  /**
+   * Hand leadership to node `to` (or, without one, to the follower whose log is most complete)
+   * and wait, bounded by `timeoutMs`, until this node has stepped down. Resolves to the outcome.
+   */
+  async transferLeadership(to: number | undefined, timeoutMs: number): Promise<TransferOutcome> {
+    if (this.stopped) return { type: "failed", reason: "the node is stopping" };
+    const st = this.o.node.status();
+    if (st.role !== "leader") return { type: "not-leader", leaderId: st.leaderId === 0 ? undefined : st.leaderId };
+    const target = to ?? [...st.peers].sort((a, b) => b.match - a.match)[0]?.id;
+    if (target === undefined) return { type: "failed", reason: "this cluster has no other voter to hand over to" };
+    const result = this.o.node.transferLeadership(target);
+    this.schedule(); // the TimeoutNow or the catch-up append goes out at the end of the turn
+    if (!result.ok) {
+      const e = result.error;
+      switch (e.type) {
+        case "NotLeader":
+          return { type: "not-leader", leaderId: e.leaderId };
+        case "BadTransferTarget":
+          return { type: "bad-target", to: e.to };
+      }
+    }
+    this.o.logger.info({ to: target }, "handing leadership over");
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline && !this.stopped) {
+      const now = this.o.node.status();
+      if (now.role !== "leader") return { type: "done", to: target, leaderId: now.leaderId === 0 ? undefined : now.leaderId, term: now.term };
+      if (now.transferringTo !== target) break; // abandoned or replaced
+      await new Promise((r) => setTimeout(r, this.o.tickMs));
+    }
+    return { type: "failed", reason: `node ${target} did not take over within ${timeoutMs} ms` };
   }
 
   /**

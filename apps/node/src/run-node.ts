@@ -101,6 +101,12 @@ export async function runNode(config: ClusterConfig, id: number, logger: Logger,
     shutdown() {
       closing ??= (async () => {
         logger.info("shutting down");
+        if (driver.status().role === "leader") {
+          // Hand over first, so the cluster has a leader at once instead of after an election timeout.
+          const outcome = await driver.transferLeadership(undefined, 2 * config.electionTimeoutMs[1]);
+          if (outcome.type === "done") logger.info({ to: outcome.to, term: outcome.term }, "handed leadership over before stopping");
+          else logger.warn({ outcome }, "could not hand leadership over before stopping");
+        }
         const httpClosed = http.close();
         driver.stop();
         await httpClosed;

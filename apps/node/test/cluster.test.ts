@@ -1,4 +1,6 @@
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ProcessCluster, request, sleep } from "./cluster-harness.js";
 
@@ -111,6 +113,31 @@ describe("three node processes started through the CLI", () => {
       else if (r.status === 200) expect(r.text, `${key} holds a value that was never written`).toBe(value);
       else expect(r.status).toBe(404);
     }
+  });
+
+  it("hand leadership over: on request to a chosen node, and by a leader stopped with SIGTERM", async () => {
+    const c = await newCluster();
+    const leader = await c.waitForLeader();
+    const before = (await c.status(leader))!;
+    const target = [1, 2, 3].find((id) => id !== leader)!;
+    expect((await request("PUT", `${c.url(leader)}/kv/before`, "x")).status).toBe(200);
+
+    const bad = await request("POST", `${c.url(leader)}/admin/leadership-transfer?to=${leader}`);
+    expect(bad.status).toBe(400);
+    const moved = await request("POST", `${c.url(leader)}/admin/leadership-transfer?to=${target}`);
+    expect(moved.status).toBe(200);
+    expect(JSON.parse(moved.text)).toMatchObject({ from: leader, to: target });
+    expect(await c.waitForLeader()).toBe(target);
+    // One election, the one the transfer asked for: no timeout, no split vote.
+    expect((await c.status(target))!.term).toBe(before.term + 1);
+    expect(await request("GET", `${c.url(target)}/kv/before`)).toEqual({ status: 200, text: "x" });
+
+    // A leader stopped with SIGTERM hands over before it exits.
+    await c.kill(target, "SIGTERM");
+    const next = await c.waitForLeader();
+    expect(next).not.toBe(target);
+    expect((await c.status(next))!.term).toBe(before.term + 2);
+    expect(readFileSync(join(c.dir, `node-${target}.log`), "utf8")).toContain("handed leadership over before stopping");
   });
 
   it("shut down cleanly on SIGTERM and come back with their data", async () => {

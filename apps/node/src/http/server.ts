@@ -121,6 +121,9 @@ export function buildHttpServer(o: HttpServerOptions): FastifyInstance {
       case "overloaded":
         reply.header("retry-after", "1");
         return error(reply, 503, "overloaded", "too many requests are waiting; retry shortly");
+      case "transferring":
+        reply.header("retry-after", "1");
+        return error(reply, 503, "leadership_transfer", `this leader is handing over to node ${outcome.to}; retry shortly`);
     }
   };
 
@@ -179,6 +182,30 @@ export function buildHttpServer(o: HttpServerOptions): FastifyInstance {
     });
     app.get("/metrics", async (_req, reply) => reply.header("content-type", metrics.contentType).send(await metrics.scrape()));
   }
+
+  // Admin: hand leadership to ?to=ID (or, without it, to the most up-to-date follower) and
+  // answer once this node has stepped down.
+  app.post<{ Querystring: { to?: string } }>("/admin/leadership-transfer", async (req, reply) => {
+    let to: number | undefined;
+    if (req.query.to !== undefined) {
+      to = Number(req.query.to);
+      if (!Number.isSafeInteger(to) || !o.config.nodes.some((n) => n.id === to) || to === o.self.id) {
+        return error(reply, 400, "bad_target", `to must be the id of another node of this cluster, got ${JSON.stringify(req.query.to)}`);
+      }
+    }
+    const outcome = await o.driver.transferLeadership(to, 2 * o.config.electionTimeoutMs[1]);
+    switch (outcome.type) {
+      case "done":
+        return reply.code(200).send({ from: o.self.id, to: outcome.to, leader: outcome.leaderId ?? null, term: outcome.term });
+      case "not-leader":
+        return redirect(req, reply, outcome.leaderId);
+      case "bad-target":
+        return error(reply, 400, "bad_target", `node ${outcome.to} cannot take over`);
+      case "failed":
+        reply.header("retry-after", "1");
+        return error(reply, 503, "transfer_failed", outcome.reason);
+    }
+  });
 
   app.get("/status", async () => statusOf(o));
   app.get("/healthz", async () => ({ ok: true }));
