@@ -1,4 +1,4 @@
-import { NONE, type Entry, type HardState, type NodeId, type Role } from "../src/index.js";
+import { NONE, type Entry, type HardState, type NodeId, type Role, type SnapshotMeta } from "../src/index.js";
 
 /** A broken Raft property, found by the checker. */
 export class Violation extends Error {
@@ -61,6 +61,16 @@ class PersistedLog {
       this.terms.push(e.term);
     }
   }
+
+  /** The log became a snapshot of the committed log up to `index`: its prefix is that one. */
+  resetTo(index: number, prefix: readonly string[], terms: readonly number[]): void {
+    this.prefix.length = 0;
+    this.terms.length = 0;
+    for (let i = 0; i <= index; i++) {
+      this.prefix.push(prefix[i]!);
+      this.terms.push(terms[i]!);
+    }
+  }
 }
 
 interface NodeRecord {
@@ -92,6 +102,8 @@ export class SafetyChecker {
   private readonly entryPrefix = new Map<string, string>();
   /** committedPrefix[i]: the digest of the committed log up to i (index 0 unused). */
   private readonly committedPrefix: string[] = [EMPTY_PREFIX];
+  /** committedTerms[i]: the term of the committed entry at i. */
+  private readonly committedTerms: number[] = [0];
   /** appliedDigest[i]: digest of what was applied at index i by the first node to apply it. */
   private readonly appliedDigest: number[] = [];
   checks = 0;
@@ -188,7 +200,10 @@ export class SafetyChecker {
         `node ${id} committed up to ${commit} but its entries up to ${upTo} differ from the committed log`,
       );
     }
-    for (let i = known + 1; i <= commit; i++) this.committedPrefix.push(n.log.prefix[i]!);
+    for (let i = known + 1; i <= commit; i++) {
+      this.committedPrefix.push(n.log.prefix[i]!);
+      this.committedTerms.push(n.log.terms[i]!);
+    }
   }
 
   /** Volatile status after the node handled an input and its Ready. */
@@ -223,6 +238,32 @@ export class SafetyChecker {
           `(its log ends at ${n.log.lastIndex()})`,
       );
     }
+  }
+
+  /**
+   * The node saved a leader's snapshot ending at `meta` and loaded its state machine from it
+   * (`digests[i]`: what the snapshot says was applied at i). A snapshot holds only committed
+   * state: it must end inside the committed log, at a committed entry, and agree with what
+   * every node applied at each index (state machine safety).
+   */
+  onSnapshotInstalled(id: NodeId, meta: SnapshotMeta, digests: readonly number[]): void {
+    this.checks++;
+    const n = this.node(id);
+    if (meta.index > this.committedIndex()) {
+      throw new Violation("snapshot of committed state", `node ${id} installed a snapshot at ${meta.index}, past the committed ${this.committedIndex()}`);
+    }
+    if (this.committedTerms[meta.index] !== meta.term) {
+      throw new Violation("snapshot of committed state", `node ${id} installed a snapshot ending at ${meta.index}/${meta.term}, not a committed entry`);
+    }
+    for (let i = 1; i <= meta.index; i++) {
+      const seen = this.appliedDigest[i];
+      if (digests[i] === undefined || (seen !== undefined && seen !== digests[i])) {
+        throw new Violation("state machine safety", `node ${id} installed a snapshot whose state at index ${i} differs from what was applied there`);
+      }
+    }
+    n.log.resetTo(meta.index, this.committedPrefix, this.committedTerms);
+    n.applied = Math.max(n.applied, meta.index);
+    n.commit = Math.max(n.commit, meta.index);
   }
 
   /** The node's state machine applied `entry`. */

@@ -39,6 +39,10 @@ export interface SimStats {
   partitions: number;
   /** Leadership transfers asked of a leader (whether or not they succeeded). */
   transfers: number;
+  /** Snapshots nodes took of their state machine (and compacted behind). */
+  snapshotsTaken: number;
+  /** Snapshots followers received from a leader and installed. */
+  snapshotsInstalled: number;
   leaderTerms: number;
   writesAcked: number;
   readsChecked: number;
@@ -121,6 +125,7 @@ export class Simulation {
     checkQuorum: boolean;
     maxEntriesPerMessage: number;
     maxInflightMessages: number;
+    maxBytesPerMessage: number;
   };
   private now = 0;
   private chaos = true;
@@ -135,6 +140,8 @@ export class Simulation {
     crashes: 0,
     partitions: 0,
     transfers: 0,
+    snapshotsTaken: 0,
+    snapshotsInstalled: 0,
     leaderTerms: 0,
     writesAcked: 0,
     readsChecked: 0,
@@ -143,6 +150,11 @@ export class Simulation {
     healToCommitMs: undefined,
     finalCommit: 0,
   };
+
+  /** Each node snapshots its state machine every this many applied entries (0: never). */
+  private readonly snapshotEvery: number;
+  /** Entries a node keeps in its log behind its latest snapshot when it compacts. */
+  private readonly snapshotKeep: number;
 
   constructor(private readonly opts: SimOptions) {
     this.tickMs = opts.tickMs ?? 10;
@@ -161,7 +173,12 @@ export class Simulation {
       checkQuorum: variantRng.chance(0.75),
       maxEntriesPerMessage: variantRng.pick([1, 2, 8, 256]),
       maxInflightMessages: variantRng.pick([1, 2, 16, 64]),
+      // Small limits make snapshots go in many chunks (and appends in small pieces).
+      maxBytesPerMessage: variantRng.pick([64, 256, 1024 * 1024]),
     };
+    const snapshotRng = new SeededRng(mix(opts.seed, 6));
+    this.snapshotEvery = snapshotRng.pick([0, 10, 30, 100]);
+    this.snapshotKeep = snapshotRng.pick([0, 2, 10]);
     const phaseRng = new SeededRng(mix(opts.seed, 4));
     for (const id of this.ids) {
       const node: SimNode = {
@@ -181,7 +198,10 @@ export class Simulation {
   }
 
   run(): SimResult {
-    this.trace(`${this.stamp()} START seed=${this.opts.seed} nodes=${this.opts.nodes} ${JSON.stringify(this.variant)}`);
+    this.trace(
+      `${this.stamp()} START seed=${this.opts.seed} nodes=${this.opts.nodes} ${JSON.stringify(this.variant)} ` +
+        `snapshotEvery=${this.snapshotEvery} keep=${this.snapshotKeep}`,
+    );
     try {
       this.runChaos();
       this.heal();
@@ -259,6 +279,7 @@ export class Simulation {
 
   private start(node: SimNode): void {
     const logger = this.logger(node);
+    const snapshot = node.storage.snapshot();
     node.raft = new RaftNode(
       {
         id: node.id,
@@ -269,11 +290,13 @@ export class Simulation {
         rng: new SeededRng(mix(this.opts.seed, 100 + node.id, node.restarts)),
         ...(logger === undefined ? {} : { logger }),
         ...(this.opts.testingBugs === undefined ? {} : { testingBugs: this.opts.testingBugs }),
+        // The state machine starts from the latest snapshot, as a real node's does.
+        applied: snapshot?.meta.index ?? 0,
       },
       node.storage,
     );
-    node.applied = [];
-    this.checker.onRestart(node.id, 0);
+    node.applied = snapshot === undefined ? [] : digestsOf(snapshot.data);
+    this.checker.onRestart(node.id, snapshot?.meta.index ?? 0);
   }
 
   private crash(node: SimNode, why: string): void {
@@ -312,6 +335,17 @@ export class Simulation {
         this.crash(node, "after sending, before persisting");
         return;
       }
+      if (rd.snapshot !== undefined) {
+        // A leader's snapshot: save it (it replaces the log), load it into the state machine.
+        node.storage.saveSnapshot(rd.snapshot);
+        node.applied = digestsOf(rd.snapshot.data);
+        this.checker.onSnapshotInstalled(node.id, rd.snapshot.meta, node.applied);
+        this.stats.snapshotsInstalled++;
+        if (this.chaos && this.faultRng.chance(0.01)) {
+          this.crash(node, "after saving a received snapshot, before the rest of its Ready");
+          return;
+        }
+      }
       node.storage.persist(rd.hardState, rd.entries);
       this.checker.onPersist(node.id, rd.hardState, rd.entries, raft.status().role);
       if (this.chaos && this.faultRng.chance(0.001)) {
@@ -322,11 +356,29 @@ export class Simulation {
       for (const e of rd.committedEntries) this.apply(node, e);
       for (const rs of rd.readStates) this.serveRead(node, rs.ctx, rs.index);
       raft.advance();
+      this.maybeSnapshot(node, raft);
     }
     const raft = node.raft;
     if (raft === undefined) return;
     const st = raft.status();
     this.checker.onStatus(node.id, st.role, st.term, st.commit);
+  }
+
+  /**
+   * Every `snapshotEvery` applied entries, snapshot the state machine (its digests) and compact
+   * the log behind it, keeping `snapshotKeep` entries: followers further behind then need the
+   * snapshot.
+   */
+  private maybeSnapshot(node: SimNode, raft: RaftNode): void {
+    if (this.snapshotEvery === 0) return;
+    const applied = raft.status().applied;
+    const last = node.storage.snapshotMeta()?.index ?? 0;
+    if (applied - last < this.snapshotEvery) return;
+    const term = node.storage.term(applied);
+    if (term === undefined) return; // applied is past the stored log (cannot happen after advance)
+    node.storage.saveSnapshot({ meta: { index: applied, term }, data: digestBytes(node.applied, applied) });
+    node.storage.compact(Math.max(node.storage.firstIndex() - 1, applied - this.snapshotKeep));
+    this.stats.snapshotsTaken++;
   }
 
   private apply(node: SimNode, e: Entry): void {
@@ -564,6 +616,22 @@ export class Simulation {
   }
 }
 
+/** The state machine's snapshot: the digests applied at indexes 1..upTo, 4 bytes each. */
+function digestBytes(applied: readonly number[], upTo: number): Uint8Array {
+  const out = new Uint8Array(4 * upTo);
+  const view = new DataView(out.buffer);
+  for (let i = 1; i <= upTo; i++) view.setUint32(4 * (i - 1), applied[i] ?? 0);
+  return out;
+}
+
+/** The state machine back from digestBytes(): index i holds the digest applied at i. */
+function digestsOf(data: Uint8Array): number[] {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const out: number[] = [];
+  for (let i = 0; 4 * i < data.length; i++) out[i + 1] = view.getUint32(4 * i);
+  return out;
+}
+
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -588,6 +656,10 @@ function describe(m: Message): string {
       return `HeartbeatResponse term=${m.term} read=${m.readSeq}`;
     case "TimeoutNow":
       return `TimeoutNow term=${m.term}`;
+    case "InstallSnapshot":
+      return `InstallSnapshot term=${m.term} snap=${m.meta.index}/${m.meta.term} offset=${m.offset} bytes=${m.data.length}${m.done ? " done" : ""}`;
+    case "InstallSnapshotResponse":
+      return `InstallSnapshotResponse term=${m.term} snap=${m.index} offset=${m.offset}${m.done ? " done" : ""}`;
   }
 }
 

@@ -8,6 +8,8 @@ export {
   type AppendEntriesResponse,
   type Heartbeat,
   type HeartbeatResponse,
+  type InstallSnapshot,
+  type InstallSnapshotResponse,
   type Message,
   type MessageType,
   type TimeoutNow,

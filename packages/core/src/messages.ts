@@ -1,4 +1,5 @@
 import type { Entry } from "./entry.js";
+import type { SnapshotMeta } from "./storage.js";
 import type { NodeId } from "./types.js";
 
 /**
@@ -15,7 +16,9 @@ export type Message =
   | AppendEntriesResponse
   | Heartbeat
   | HeartbeatResponse
-  | TimeoutNow;
+  | TimeoutNow
+  | InstallSnapshot
+  | InstallSnapshotResponse;
 
 export type MessageType = Message["type"];
 
@@ -102,17 +105,45 @@ export interface TimeoutNow extends Envelope {
   readonly type: "TimeoutNow";
 }
 
+/**
+ * One chunk of the leader's snapshot, for a follower that needs entries the leader has
+ * compacted away. `data` holds the snapshot's bytes from `offset`; `done` marks the last chunk.
+ * Chunks go one at a time, each answered; a lost one is sent again from the offset the
+ * follower reports, so a transfer resumes instead of restarting.
+ */
+export interface InstallSnapshot extends Envelope {
+  readonly type: "InstallSnapshot";
+  readonly meta: SnapshotMeta;
+  readonly offset: number;
+  readonly data: Uint8Array;
+  readonly done: boolean;
+}
+
+/**
+ * The answer to a chunk: `offset` is how many bytes of the snapshot at `index` the follower
+ * holds (where the next chunk should start); `done` once it has installed (or already had)
+ * everything up to `index`.
+ */
+export interface InstallSnapshotResponse extends Envelope {
+  readonly type: "InstallSnapshotResponse";
+  readonly index: number;
+  readonly offset: number;
+  readonly done: boolean;
+}
+
 /** Requests are sent by leaders and candidates; responses answer them. */
 export function isResponse(m: Message): boolean {
   switch (m.type) {
     case "VoteResponse":
     case "AppendEntriesResponse":
     case "HeartbeatResponse":
+    case "InstallSnapshotResponse":
       return true;
     case "VoteRequest":
     case "AppendEntries":
     case "Heartbeat":
     case "TimeoutNow":
+    case "InstallSnapshot":
       return false;
   }
 }

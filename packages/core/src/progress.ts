@@ -1,4 +1,5 @@
 import { Inflights } from "./inflights.js";
+import type { Snapshot } from "./storage.js";
 
 /**
  * How a leader replicates to one follower.
@@ -7,8 +8,10 @@ import { Inflights } from "./inflights.js";
  *   rejection, using the follower's hint.
  * - replicate: the follower has acknowledged an append; the leader streams entries
  *   optimistically, up to a window of messages in flight.
+ * - snapshot: the follower needs entries the leader compacted away; the leader sends its
+ *   snapshot in chunks, one at a time, and no appends until the follower has installed it.
  */
-export type ProgressState = "probe" | "replicate";
+export type ProgressState = "probe" | "replicate" | "snapshot";
 
 export class Progress {
   /** Highest index known to match the leader's log. */
@@ -21,6 +24,9 @@ export class Progress {
   /** Heard from this follower since the last check-quorum round. */
   recentActive = false;
   readonly inflights: Inflights;
+  /** In snapshot state: the snapshot being sent, and how many of its bytes the follower last said it holds. */
+  snapshot: Snapshot | undefined;
+  snapshotOffset = 0;
 
   constructor(next: number, maxInflight: number) {
     this.next = next;
@@ -32,9 +38,19 @@ export class Progress {
     this.next = this.match + 1;
     this.probeSent = false;
     this.inflights.reset();
+    this.snapshot = undefined;
+  }
+
+  becomeSnapshot(snapshot: Snapshot): void {
+    this.state = "snapshot";
+    this.probeSent = false;
+    this.inflights.reset();
+    this.snapshot = snapshot;
+    this.snapshotOffset = 0;
   }
 
   becomeReplicate(): void {
+    this.snapshot = undefined;
     this.state = "replicate";
     this.next = this.match + 1;
     this.probeSent = false;
@@ -43,7 +59,14 @@ export class Progress {
 
   /** Whether the leader must hold further appends to this follower. */
   isPaused(): boolean {
-    return this.state === "probe" ? this.probeSent : this.inflights.full();
+    switch (this.state) {
+      case "probe":
+        return this.probeSent;
+      case "replicate":
+        return this.inflights.full();
+      case "snapshot":
+        return true;
+    }
   }
 
   /** Record that an append carrying entries up to `lastIndex` was sent (if any entries). */
@@ -73,6 +96,7 @@ export class Progress {
    * an older message), which must be ignored.
    */
   maybeDecrease(rejectedIndex: number, hintNext: number): boolean {
+    if (this.state === "snapshot") return false; // an answer to an append from before the snapshot
     if (this.state === "replicate") {
       if (rejectedIndex <= this.match) return false;
       this.next = this.match + 1;

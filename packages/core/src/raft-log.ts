@@ -1,5 +1,5 @@
 import { limitSize, type Entry } from "./entry.js";
-import type { LogStorage } from "./storage.js";
+import type { LogStorage, Snapshot } from "./storage.js";
 
 /**
  * The log as the core sees it: the durable part in storage, then the unstable tail, appended
@@ -11,10 +11,14 @@ import type { LogStorage } from "./storage.js";
  *   above unstableOffset once persisted.
  * - terms never decrease along the log (each leader appends only in its own, newer term), which
  *   is what lets the conflict searches below binary-search instead of scan.
+ * - while a received snapshot is pending (not yet persisted), the log is that snapshot plus the
+ *   unstable entries after it: storage's older log is no longer part of it.
  */
 export class RaftLog {
   private unstable: Entry[] = [];
   private unstableOffset: number;
+  /** A snapshot from the leader, to be persisted and applied by the next Ready. */
+  pendingSnapshot: Snapshot | undefined;
   committed: number;
   /** Highest index acknowledged as applied by the state machine (through advance()). */
   applied: number;
@@ -30,25 +34,62 @@ export class RaftLog {
         `storage is inconsistent: commit ${committed} is past its last index ${storage.lastIndex()}`,
       );
     }
-    this.committed = committed;
+    // A snapshot holds only committed state: what it covers is committed, even if the commit
+    // index written beside it is older (a crash between the two writes).
+    const snapshotted = storage.firstIndex() - 1;
+    this.committed = Math.max(committed, snapshotted);
+    if (applied < snapshotted) {
+      throw new Error(
+        `the state machine has applied ${applied} but the log starts after the snapshot at ${snapshotted}: ` +
+          "restore the state machine from storage.snapshot() and pass its index as applied",
+      );
+    }
     // A state machine cannot have applied what is not committed; clamp a stale claim.
-    this.applied = Math.min(applied, committed);
+    this.applied = Math.min(applied, this.committed);
   }
 
   firstIndex(): number {
-    return this.storage.firstIndex();
+    return this.pendingSnapshot !== undefined ? this.pendingSnapshot.meta.index + 1 : this.storage.firstIndex();
   }
 
   lastIndex(): number {
-    return this.unstable.length > 0
-      ? this.unstableOffset + this.unstable.length - 1
-      : this.storage.lastIndex();
+    if (this.unstable.length > 0) return this.unstableOffset + this.unstable.length - 1;
+    return this.pendingSnapshot !== undefined ? this.pendingSnapshot.meta.index : this.storage.lastIndex();
   }
 
   /** The term of the entry at `index`, or undefined outside [firstIndex() - 1, lastIndex()]. */
   term(index: number): number | undefined {
     if (index >= this.unstableOffset) return this.unstable[index - this.unstableOffset]?.term;
+    const snap = this.pendingSnapshot;
+    if (snap !== undefined) return index === snap.meta.index ? snap.meta.term : undefined;
     return this.storage.term(index);
+  }
+
+  /**
+   * Replace the whole log with `snapshot` (a follower given the leader's snapshot): nothing of
+   * the old log is kept, the commit index moves to the snapshot's end, and the next Ready
+   * persists and applies it.
+   */
+  restore(snapshot: Snapshot): void {
+    if (snapshot.meta.index <= this.committed) {
+      throw new Error(`restore: snapshot at ${snapshot.meta.index} is not past the commit index ${this.committed}`);
+    }
+    this.pendingSnapshot = snapshot;
+    this.unstable = [];
+    this.unstableOffset = snapshot.meta.index + 1;
+    this.committed = snapshot.meta.index;
+  }
+
+  /** The latest snapshot in storage (what a leader sends a follower that is too far behind). */
+  storedSnapshot(): Snapshot | undefined {
+    return this.storage.snapshot();
+  }
+
+  /** The pending snapshot is durable and the state machine holds it. */
+  snapshotPersisted(index: number): void {
+    if (this.pendingSnapshot?.meta.index !== index) return;
+    this.pendingSnapshot = undefined;
+    this.applied = Math.max(this.applied, index);
   }
 
   lastTerm(): number {
@@ -167,6 +208,7 @@ export class RaftLog {
 
   /** Index of the last entry known durable in this node's own storage. */
   persistedLastIndex(): number {
+    if (this.pendingSnapshot !== undefined) return Math.min(this.storage.lastIndex(), this.pendingSnapshot.meta.index - 1);
     return this.unstable.length > 0 ? this.unstableOffset - 1 : this.storage.lastIndex();
   }
 

@@ -3,14 +3,15 @@ import type { Entry } from "./entry.js";
 import type { Message } from "./messages.js";
 import { Raft, type ReadState } from "./raft.js";
 import type { ProposeResult, ReadIndexResult, TransferResult } from "./results.js";
-import type { LogStorage } from "./storage.js";
+import type { LogStorage, Snapshot } from "./storage.js";
 import { type HardState, type NodeId, type Role, type SoftState } from "./types.js";
 
 /**
  * One batch of work for the driver, to be carried out in this order:
  * 1. `messages` may be sent at once, even before persisting (a leader's appends travel while
  *    it writes its own copy; dissertation 10.2.1).
- * 2. Persist `hardState` (if present) and `entries` in one atomic write, durably.
+ * 2. Persist `snapshot` if present (Storage.saveSnapshot) and restore the state machine from
+ *    it; then persist `hardState` (if present) and `entries` in one atomic write, durably.
  * 3. Send `persistedMessages` (votes and acknowledgements promise what was just persisted).
  * 4. Apply `committedEntries` to the state machine, in order; serve `readStates` once applied
  *    has reached their index.
@@ -21,6 +22,11 @@ export interface Ready {
   readonly softState: SoftState | undefined;
   /** Present when term, vote or commit changed: persist it. */
   readonly hardState: HardState | undefined;
+  /**
+   * A snapshot received from the leader: save it (it replaces the whole log) and load it into
+   * the state machine, before the entries below, which follow it.
+   */
+  readonly snapshot: Snapshot | undefined;
   /** Entries to append; the first may overwrite a stored suffix from its index on. */
   readonly entries: readonly Entry[];
   readonly messages: readonly Message[];
@@ -111,6 +117,7 @@ export class RaftNode {
       r.msgsAfterPersist.length > 0 ||
       r.readStates.length > 0 ||
       r.log.hasUnstable() ||
+      r.log.pendingSnapshot !== undefined ||
       r.log.committed > r.log.applied ||
       this.hardStateChanged() ||
       this.softStateChanged()
@@ -124,10 +131,13 @@ export class RaftNode {
     const rd: Ready = {
       softState: this.softStateChanged() ? this.softState() : undefined,
       hardState: this.hardStateChanged() ? this.hardState() : undefined,
+      snapshot: r.log.pendingSnapshot,
       entries: r.log.unstableEntries(),
       messages: r.msgs,
       persistedMessages: r.msgsAfterPersist,
-      committedEntries: r.log.slice(r.log.applied + 1, r.log.committed + 1, r.cfg.maxApplyBytesPerReady),
+      // With a snapshot to load, entries apply from the next Ready on, after it.
+      committedEntries:
+        r.log.pendingSnapshot !== undefined ? [] : r.log.slice(r.log.applied + 1, r.log.committed + 1, r.cfg.maxApplyBytesPerReady),
       readStates: r.readStates,
     };
     r.msgs = [];
@@ -145,6 +155,7 @@ export class RaftNode {
     const r = this.raft;
     if (rd.hardState !== undefined) this.prevHardState = rd.hardState;
     if (rd.softState !== undefined) this.prevSoftState = rd.softState;
+    if (rd.snapshot !== undefined) r.log.snapshotPersisted(rd.snapshot.meta.index);
     const lastEntry = rd.entries[rd.entries.length - 1];
     if (lastEntry !== undefined) r.log.stableTo(lastEntry.index);
     const lastApplied = rd.committedEntries[rd.committedEntries.length - 1];

@@ -7,6 +7,8 @@ import {
   type AppendEntriesResponse,
   type Heartbeat,
   type HeartbeatResponse,
+  type InstallSnapshot,
+  type InstallSnapshotResponse,
   type Message,
   type VoteRequest,
 } from "./messages.js";
@@ -14,7 +16,7 @@ import { Progress } from "./progress.js";
 import { quorumValue, tallyVotes } from "./quorum.js";
 import { RaftLog } from "./raft-log.js";
 import { err, ok, type ProposeResult, type ReadIndexResult, type TransferResult } from "./results.js";
-import type { LogStorage } from "./storage.js";
+import type { LogStorage, SnapshotMeta } from "./storage.js";
 import { NONE, type NodeId, type Role } from "./types.js";
 
 /** A linearizable read may be served once the state machine has applied `index`. */
@@ -76,6 +78,8 @@ export class Raft {
    */
   leadTransferee: NodeId = NONE;
   private transferElapsed = 0;
+  /** Follower only: the chunks of a leader's snapshot received so far. */
+  private incomingSnapshot: { meta: SnapshotMeta; chunks: Uint8Array[]; received: number } | undefined;
 
   private readonly logger: Logger;
 
@@ -284,6 +288,7 @@ export class Raft {
     this.readAcks.clear();
     this.leadTransferee = NONE;
     this.transferElapsed = 0;
+    this.incomingSnapshot = undefined;
   }
 
   private resetRandomizedElectionTimeout(): void {
@@ -437,6 +442,11 @@ export class Raft {
         this.leaderId = m.from;
         this.handleHeartbeat(m);
         break;
+      case "InstallSnapshot":
+        this.electionElapsed = 0;
+        this.leaderId = m.from;
+        this.handleInstallSnapshot(m);
+        break;
       case "TimeoutNow":
         // Our leader (same term: step() dropped older ones) hands over: campaign at once.
         this.logger.info({ term: this.term, from: m.from }, "leader asked this node to take over");
@@ -445,6 +455,7 @@ export class Raft {
       case "VoteResponse":
       case "AppendEntriesResponse":
       case "HeartbeatResponse":
+      case "InstallSnapshotResponse":
         break; // stale answers to a role this node no longer has
     }
   }
@@ -460,11 +471,16 @@ export class Raft {
         this.becomeFollower(m.term, m.from);
         this.handleHeartbeat(m);
         break;
+      case "InstallSnapshot":
+        this.becomeFollower(m.term, m.from);
+        this.handleInstallSnapshot(m);
+        break;
       case "VoteResponse":
         if (m.preVote === (this.role === "pre-candidate")) this.recordVote(m.from, m.granted);
         break;
       case "AppendEntriesResponse":
       case "HeartbeatResponse":
+      case "InstallSnapshotResponse":
       case "TimeoutNow": // a candidate is already campaigning
         break;
     }
@@ -478,8 +494,12 @@ export class Raft {
       case "HeartbeatResponse":
         this.handleHeartbeatResponse(m);
         break;
+      case "InstallSnapshotResponse":
+        this.handleInstallSnapshotResponse(m);
+        break;
       case "AppendEntries":
       case "Heartbeat":
+      case "InstallSnapshot":
         // Two leaders in one term would break election safety; it cannot happen unless votes
         // were lost (storage that did not persist) or forged.
         this.logger.warn({ from: m.from, term: m.term }, "another leader claims this node's term");
@@ -578,7 +598,8 @@ export class Raft {
     if (pr.state === "replicate" && pr.inflights.full()) pr.inflights.freeFirstOne();
     // The follower lags: send what it needs, or an empty append whose rejection tells us where
     // its log really ends (appends may have been lost, or it restarted).
-    if (pr.match < this.log.lastIndex()) this.sendAppend(m.from, true);
+    if (pr.state === "snapshot") this.sendSnapshotChunk(m.from, pr); // resend what may have been lost
+    else if (pr.match < this.log.lastIndex()) this.sendAppend(m.from, true);
     if (m.readSeq > (this.readAcks.get(m.from) ?? 0)) {
       this.readAcks.set(m.from, m.readSeq);
       this.releaseConfirmedReads();
@@ -619,7 +640,15 @@ export class Raft {
     const prevLogIndex = pr.next - 1;
     const prevLogTerm = this.log.term(prevLogIndex);
     if (prevLogTerm === undefined) {
-      throw new Error(`no term for index ${prevLogIndex} needed by peer ${to} (log starts at ${this.log.firstIndex()})`);
+      // The follower needs entries compacted into the snapshot: send the snapshot instead.
+      const snapshot = this.log.storedSnapshot();
+      if (snapshot === undefined || snapshot.meta.index < prevLogIndex) {
+        throw new Error(`no term for index ${prevLogIndex} needed by peer ${to} (log starts at ${this.log.firstIndex()}) and no snapshot covers it`);
+      }
+      this.logger.info({ peer: to, next: pr.next, snapshot: snapshot.meta.index, bytes: snapshot.data.length }, "follower is behind the log: sending the snapshot");
+      pr.becomeSnapshot(snapshot);
+      this.sendSnapshotChunk(to, pr);
+      return true;
     }
     const hi = Math.min(this.log.lastIndex() + 1, pr.next + this.cfg.maxEntriesPerMessage);
     const entries = this.log.slice(pr.next, hi, this.cfg.maxBytesPerMessage);
@@ -637,6 +666,99 @@ export class Raft {
     pr.sentEntries(entries[entries.length - 1]?.index);
     this.cfg.observer.appendSent?.(to, entries.length);
     return true;
+  }
+
+  /** The chunk of the snapshot being sent to `to` that starts where the follower said it is. */
+  private sendSnapshotChunk(to: NodeId, pr: Progress): void {
+    const snapshot = pr.snapshot!;
+    const offset = Math.min(pr.snapshotOffset, snapshot.data.length);
+    const end = Math.min(snapshot.data.length, offset + this.cfg.maxBytesPerMessage);
+    this.send({
+      type: "InstallSnapshot",
+      from: this.id,
+      to,
+      term: this.term,
+      meta: snapshot.meta,
+      offset,
+      data: snapshot.data.subarray(offset, end),
+      done: end === snapshot.data.length,
+    });
+  }
+
+  private handleInstallSnapshotResponse(m: InstallSnapshotResponse): void {
+    const pr = this.progress.get(m.from);
+    if (pr === undefined) return;
+    pr.recentActive = true;
+    if (m.done) {
+      // The follower holds everything up to m.index (installed, or it had it already).
+      const moved = pr.maybeUpdate(m.index);
+      if (pr.state === "snapshot" && pr.match >= pr.snapshot!.meta.index) {
+        this.logger.info({ peer: m.from, index: m.index }, "follower installed the snapshot");
+        pr.becomeProbe();
+      }
+      if (moved && this.maybeCommit()) this.broadcastAppend();
+      else this.sendAppend(m.from, true);
+      return;
+    }
+    if (pr.state !== "snapshot" || pr.snapshot!.meta.index !== m.index) return; // stale
+    // Send the next chunk only when the follower moved on; an answer that did not (a duplicate,
+    // or a follower that lost what it had) only records where it is: the next heartbeat answer
+    // resends from there. That bounds the chunks in flight to one, whatever the network does.
+    const progressed = m.offset > pr.snapshotOffset;
+    pr.snapshotOffset = m.offset;
+    if (progressed) this.sendSnapshotChunk(m.from, pr);
+  }
+
+  /**
+   * A follower's half of InstallSnapshot: collect the chunks in order, then replace the log
+   * with the snapshot (persisted and applied by the next Ready). A snapshot this node's log
+   * already covers is acknowledged at once.
+   */
+  private handleInstallSnapshot(m: InstallSnapshot): void {
+    const reply = (offset: number, done: boolean): void =>
+      this.send({ type: "InstallSnapshotResponse", from: this.id, to: m.from, term: this.term, index: m.meta.index, offset, done });
+    if (m.meta.index <= this.log.committed) {
+      this.incomingSnapshot = undefined;
+      reply(0, true);
+      return;
+    }
+    if (this.log.matchTerm(m.meta.index, m.meta.term)) {
+      // Our log holds the snapshot's last entry, so (log matching) everything before it: the
+      // leader's snapshot holds only committed state, so commit up to it instead of replacing.
+      this.incomingSnapshot = undefined;
+      this.log.commitTo(m.meta.index);
+      reply(0, true);
+      return;
+    }
+    let incoming = this.incomingSnapshot;
+    if (incoming === undefined || incoming.meta.index !== m.meta.index || incoming.meta.term !== m.meta.term) {
+      if (m.offset !== 0) {
+        reply(0, false); // a chunk of a snapshot we have not started: ask for it from the start
+        return;
+      }
+      incoming = this.incomingSnapshot = { meta: m.meta, chunks: [], received: 0 };
+    }
+    if (m.offset !== incoming.received) {
+      reply(incoming.received, false); // out of order or a duplicate: say where we are
+      return;
+    }
+    // Copied: the message's bytes may be a view into a transport buffer that gets reused.
+    incoming.chunks.push(m.data.slice());
+    incoming.received += m.data.length;
+    if (!m.done) {
+      reply(incoming.received, false);
+      return;
+    }
+    const data = new Uint8Array(incoming.received);
+    let at = 0;
+    for (const chunk of incoming.chunks) {
+      data.set(chunk, at);
+      at += chunk.length;
+    }
+    this.incomingSnapshot = undefined;
+    this.logger.info({ index: m.meta.index, term: m.meta.term, bytes: data.length }, "installing the leader's snapshot");
+    this.log.restore({ meta: m.meta, data });
+    reply(data.length, true);
   }
 
   broadcastAppend(): void {

@@ -8,6 +8,7 @@ import {
   type RaftConfig,
   type ReadState,
   type Ready,
+  type Snapshot,
 } from "../src/index.js";
 
 export interface HarnessNode {
@@ -19,6 +20,8 @@ export interface HarnessNode {
   readStates: ReadState[];
   /** Every Ready this incarnation produced, for tests that inspect outputs. */
   readies: Ready[];
+  /** Snapshots this incarnation received from a leader and installed. */
+  installed: Snapshot[];
 }
 
 export type HarnessOptions = Partial<Omit<RaftConfig, "id" | "voters" | "rng">> & { seed?: number };
@@ -44,7 +47,7 @@ export class TestCluster {
     this.ids = typeof idsOrCount === "number" ? Array.from({ length: idsOrCount }, (_, i) => i + 1) : idsOrCount;
     for (const id of this.ids) {
       const storage = storages.get(id) ?? new MemoryStorage();
-      this.nodes.set(id, { id, storage, raft: this.makeRaft(id, storage), applied: [], readStates: [], readies: [] });
+      this.nodes.set(id, { id, storage, raft: this.makeRaft(id, storage), applied: [], readStates: [], readies: [], installed: [] });
     }
   }
 
@@ -54,6 +57,8 @@ export class TestCluster {
       {
         electionTicks: 10,
         heartbeatTicks: 1,
+        // The state machine restarts from the latest snapshot.
+        applied: storage.snapshotMeta()?.index ?? 0,
         ...rest,
         id,
         voters: this.ids,
@@ -80,6 +85,7 @@ export class TestCluster {
     n.applied = [];
     n.readStates = [];
     n.readies = [];
+    n.installed = [];
     this.queue = this.queue.filter((m) => m.to !== id);
   }
 
@@ -108,6 +114,10 @@ export class TestCluster {
       const rd = n.raft.ready();
       n.readies.push(rd);
       this.enqueue(rd.messages);
+      if (rd.snapshot !== undefined) {
+        n.storage.saveSnapshot(rd.snapshot);
+        n.installed.push(rd.snapshot);
+      }
       n.storage.persist(rd.hardState, rd.entries);
       this.enqueue(rd.persistedMessages);
       n.applied.push(...rd.committedEntries);
