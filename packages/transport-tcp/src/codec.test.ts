@@ -96,7 +96,7 @@ describe("message codec: encoding refuses numbers it cannot carry", () => {
 describe("message codec: decoding rejects malformed input without throwing", () => {
   it("rejects unknown tags", () => {
     expectDecodeError([0, 1, 2, 3, 4, 5], /unknown message tag 0/);
-    expectDecodeError([8, 1, 2, 3, 4, 5], /unknown message tag 8/);
+    expectDecodeError([10, 1, 2, 3, 4, 5], /unknown message tag 10/);
     expectDecodeError([1, 1, 2, 3, 4, 5, 6], /unknown VoteRequest flags 4/);
   });
 

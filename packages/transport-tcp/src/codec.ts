@@ -15,6 +15,8 @@ import { ByteReader, DecodeError, varintSize, writeVarint } from "./bytes.js";
  * | 5   | Heartbeat             | commit:varint readSeq:varint                                |
  * | 6   | HeartbeatResponse     | readSeq:varint                                              |
  * | 7   | TimeoutNow            | (none)                                                      |
+ * | 8   | InstallSnapshot       | index:varint term:varint offset:varint done:bool length:varint data |
+ * | 9   | InstallSnapshotResponse | index:varint offset:varint done:bool                      |
  *
  * VoteRequest flags: bit 0 preVote, bit 1 transfer; the other bits must be 0.
  *
@@ -36,6 +38,8 @@ const TAG = {
   Heartbeat: 5,
   HeartbeatResponse: 6,
   TimeoutNow: 7,
+  InstallSnapshot: 8,
+  InstallSnapshotResponse: 9,
 } as const satisfies Record<MessageType, number>;
 
 /** VoteRequest flag bits. */
@@ -101,6 +105,20 @@ export function messageSize(m: Message): number {
       return envelope + varintSize("readSeq", m.readSeq);
     case "TimeoutNow":
       return envelope;
+    case "InstallSnapshot": {
+      const len = m.data.byteLength;
+      return (
+        envelope +
+        varintSize("meta.index", m.meta.index) +
+        varintSize("meta.term", m.meta.term) +
+        varintSize("offset", m.offset) +
+        1 +
+        varintSize("data.length", len) +
+        len
+      );
+    }
+    case "InstallSnapshotResponse":
+      return envelope + varintSize("index", m.index) + varintSize("offset", m.offset) + 1;
   }
 }
 
@@ -155,6 +173,23 @@ export function writeMessage(buf: Uint8Array, offset: number, m: Message): numbe
       return writeVarint(buf, writeEnvelope(buf, offset, TAG.HeartbeatResponse, m), m.readSeq);
     case "TimeoutNow":
       return writeEnvelope(buf, offset, TAG.TimeoutNow, m);
+    case "InstallSnapshot": {
+      let o = writeEnvelope(buf, offset, TAG.InstallSnapshot, m);
+      o = writeVarint(buf, o, m.meta.index);
+      o = writeVarint(buf, o, m.meta.term);
+      o = writeVarint(buf, o, m.offset);
+      buf[o++] = m.done ? 1 : 0;
+      o = writeVarint(buf, o, m.data.byteLength);
+      buf.set(m.data, o);
+      return o + m.data.byteLength;
+    }
+    case "InstallSnapshotResponse": {
+      let o = writeEnvelope(buf, offset, TAG.InstallSnapshotResponse, m);
+      o = writeVarint(buf, o, m.index);
+      o = writeVarint(buf, o, m.offset);
+      buf[o++] = m.done ? 1 : 0;
+      return o;
+    }
   }
 }
 
@@ -250,6 +285,21 @@ function readMessage(r: ByteReader): Message {
     }
     case TAG.TimeoutNow:
       return { type: "TimeoutNow", from, to, term };
+    case TAG.InstallSnapshot: {
+      const index = r.varint();
+      const snapshotTerm = r.varint();
+      const offset = r.varint();
+      const done = r.bool();
+      const length = r.varint();
+      const data = r.copy(length); // checked against the remaining bytes before allocating
+      return { type: "InstallSnapshot", from, to, term, meta: { index, term: snapshotTerm }, offset, data, done };
+    }
+    case TAG.InstallSnapshotResponse: {
+      const index = r.varint();
+      const offset = r.varint();
+      const done = r.bool();
+      return { type: "InstallSnapshotResponse", from, to, term, index, offset, done };
+    }
     default:
       throw new DecodeError(`unknown message tag ${tag}`);
   }

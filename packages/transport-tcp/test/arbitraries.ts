@@ -5,6 +5,8 @@ import type {
   Entry,
   Heartbeat,
   HeartbeatResponse,
+  InstallSnapshot,
+  InstallSnapshotResponse,
   Message,
   MessageType,
   NodeId,
@@ -81,6 +83,21 @@ export const messageArbs: { readonly [T in MessageType]: fc.Arbitrary<Extract<Me
     type: fc.constant("TimeoutNow"),
     ...envelope,
   }),
+  InstallSnapshot: fc.record<InstallSnapshot>({
+    type: fc.constant("InstallSnapshot"),
+    ...envelope,
+    meta: fc.record({ index: uintArb, term: uintArb }),
+    offset: uintArb,
+    data: fc.uint8Array({ maxLength: 64 }),
+    done: fc.boolean(),
+  }),
+  InstallSnapshotResponse: fc.record<InstallSnapshotResponse>({
+    type: fc.constant("InstallSnapshotResponse"),
+    ...envelope,
+    index: uintArb,
+    offset: uintArb,
+    done: fc.boolean(),
+  }),
 };
 
 export const MESSAGE_TYPES = Object.keys(messageArbs) as MessageType[];
@@ -110,6 +127,8 @@ export function oneOfEach(from: NodeId, to: NodeId, term = 7): Message[] {
     { type: "Heartbeat", from, to, term, commit: 9, readSeq: 3 },
     { type: "HeartbeatResponse", from, to, term, readSeq: 3 },
     { type: "TimeoutNow", from, to, term },
+    { type: "InstallSnapshot", from, to, term, meta: { index: 40, term: 5 }, offset: 4096, data: new TextEncoder().encode(`snapshot chunk for ${to}`), done: false },
+    { type: "InstallSnapshotResponse", from, to, term, index: 40, offset: 4120, done: true },
     { type: "VoteRequest", from, to, term, preVote: false, lastLogIndex: 5, lastLogTerm: 6, transfer: true },
   ];
 }
