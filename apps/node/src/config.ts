@@ -13,7 +13,16 @@ export interface ClusterConfig {
   /** May contain {id}, replaced by the node's id. */
   readonly dataDir: string;
   readonly limits: Limits;
+  readonly snapshot: SnapshotPolicy;
   readonly nodes: readonly NodeAddress[];
+}
+
+/** When a node snapshots its state machine and compacts its log. */
+export interface SnapshotPolicy {
+  /** Snapshot once this many entries were applied since the last snapshot. */
+  readonly everyEntries: number;
+  /** Entries kept in the log behind a snapshot, so a follower a little behind needs no snapshot. */
+  readonly keepEntries: number;
 }
 
 export interface Limits {
@@ -78,6 +87,13 @@ const schema = z
       })
       .strict()
       .default({ maxKeyBytes: 1024, maxValueBytes: 1024 * 1024, maxPendingRequests: 10_000, requestTimeoutMs: 5000 }),
+    snapshot: z
+      .object({
+        everyEntries: positiveInt.default(10_000),
+        keepEntries: z.number().int().nonnegative().default(1000),
+      })
+      .strict()
+      .default({ everyEntries: 10_000, keepEntries: 1000 }),
     nodes: z
       .array(
         z
@@ -148,6 +164,7 @@ export function parseClusterConfig(value: unknown, file?: string): ClusterConfig
     heartbeatMs: c.heartbeatMs,
     dataDir: c.dataDir,
     limits: c.limits,
+    snapshot: c.snapshot,
     nodes: c.nodes.map((n) => ({ id: n.id, raft: n.raft, http: n.http, dataDir: n.dataDir })),
   };
 }

@@ -1,5 +1,6 @@
 import type { Logger as PinoLogger } from "pino";
-import type { Message, NodeStatus, RaftNode, Ready, Storage } from "@raft-ts/core";
+import type { Message, NodeStatus, RaftNode, Ready, SnapshotMeta, Storage } from "@raft-ts/core";
+import type { SnapshotPolicy } from "./config.js";
 import { encodeCommand, type KvCommand } from "./kv/commands.js";
 import type { KvResult, KvStateMachine } from "./kv/state-machine.js";
 
@@ -68,6 +69,8 @@ export interface DriverOptions {
   readonly requestTimeoutMs: number;
   /** A write that could not be made durable: the node must stop rather than acknowledge it. */
   readonly onFatal: (error: unknown) => void;
+  /** When to snapshot the state machine and compact the log (default: never). */
+  readonly snapshot?: SnapshotPolicy;
   readonly metrics?: DriverMetrics;
 }
 
@@ -277,6 +280,13 @@ export class RaftDriver {
         this.o.transport.flush?.();
       }
       try {
+        if (rd.snapshot !== undefined) {
+          // The leader's snapshot replaces this node's state: load it (which checks it), then
+          // save it (it replaces the log); the entries of this Ready follow it.
+          this.o.kv.restore(rd.snapshot.data, rd.snapshot.meta.index);
+          this.o.storage.saveSnapshot(rd.snapshot);
+          this.o.logger.info({ index: rd.snapshot.meta.index, term: rd.snapshot.meta.term, bytes: rd.snapshot.data.length }, "installed the leader's snapshot");
+        }
         this.o.storage.persist(rd.hardState, rd.entries);
       } catch (e) {
         // Nothing that needed this write may leave the node: no vote, no acknowledgement, no answer.
@@ -301,6 +311,50 @@ export class RaftDriver {
       node.advance();
       if (rd.softState !== undefined) this.onSoftState();
     }
+    const policy = this.o.snapshot;
+    if (policy !== undefined && this.o.kv.applied - (this.o.storage.snapshotMeta()?.index ?? 0) >= policy.everyEntries) {
+      this.takeSnapshot();
+    }
+  }
+
+  /** Snapshot now (POST /admin/snapshot); a storage failure stops the node, as any failed write does. */
+  snapshotNow(): SnapshotMeta | undefined {
+    try {
+      return this.takeSnapshot();
+    } catch (e) {
+      this.halt();
+      this.o.onFatal(e);
+      return undefined;
+    }
+  }
+
+  /** Index of the latest snapshot (0 when none). */
+  snapshotIndex(): number {
+    return this.o.storage.snapshotMeta()?.index ?? 0;
+  }
+
+  /**
+   * Snapshot the state machine at its applied index and compact the log behind it, keeping
+   * `keepEntries`. Returns the latest snapshot's index and term (the existing one when nothing
+   * was applied since). Synchronous: it blocks the event loop for the time it takes to encode
+   * and write the state, which is why it runs every `everyEntries`, not on every Ready.
+   */
+  takeSnapshot(): SnapshotMeta | undefined {
+    const applied = this.o.kv.applied;
+    const latest = this.o.storage.snapshotMeta();
+    if (applied === 0 || (latest !== undefined && latest.index >= applied)) return latest;
+    const term = this.o.storage.term(applied);
+    if (term === undefined) throw new Error(`no term for the applied index ${applied}`);
+    const started = performance.now();
+    const data = this.o.kv.snapshot();
+    this.o.storage.saveSnapshot({ meta: { index: applied, term }, data });
+    const keep = this.o.snapshot?.keepEntries ?? 0;
+    this.o.storage.compact(Math.max(this.o.storage.firstIndex() - 1, applied - keep));
+    this.o.logger.info(
+      { index: applied, term, bytes: data.length, firstIndex: this.o.storage.firstIndex(), ms: Math.round(performance.now() - started) },
+      "snapshot taken, log compacted",
+    );
+    return { index: applied, term };
   }
 
   private apply(rd: Ready): void {

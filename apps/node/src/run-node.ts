@@ -43,6 +43,17 @@ export async function runNode(config: ClusterConfig, id: number, logger: Logger,
   }
 
   const kv = new KvStateMachine();
+  // The state machine starts from the latest snapshot; the log after it is applied on top.
+  const snapshot = storage.snapshot();
+  if (snapshot !== undefined) {
+    try {
+      kv.restore(snapshot.data, snapshot.meta.index);
+    } catch (e) {
+      storage.close();
+      throw e;
+    }
+    logger.info({ index: snapshot.meta.index, term: snapshot.meta.term, keys: kv.size, bytes: snapshot.data.length }, "state machine loaded from the snapshot");
+  }
   const tickMs = config.tickMs;
   const node = new RaftNode(
     {
@@ -51,6 +62,7 @@ export async function runNode(config: ClusterConfig, id: number, logger: Logger,
       electionTicks: config.electionTimeoutMs[0] / tickMs,
       heartbeatTicks: config.heartbeatMs / tickMs,
       rng: new SeededRng(randomInt(0x7fffffff)),
+      applied: kv.applied,
       logger: logger.child({ component: "raft" }),
       observer: metrics.raftObserver(),
     },
@@ -79,6 +91,7 @@ export async function runNode(config: ClusterConfig, id: number, logger: Logger,
     requestTimeoutMs: config.limits.requestTimeoutMs,
     onFatal,
     metrics: metrics.driverMetrics(),
+    snapshot: config.snapshot,
   });
 
   const http = buildHttpServer({ config, self, driver, kv, logger, metrics });

@@ -16,6 +16,7 @@ export interface StatusBody {
   commit: number;
   applied: number;
   lastIndex: number;
+  snapshotIndex: number;
 }
 
 /** A free TCP port on 127.0.0.1 (the OS picks; closed again before the node binds it). */
@@ -42,8 +43,10 @@ export class ProcessCluster {
 
   constructor(readonly size = 3) {}
 
-  /** Timing settings written into the config (defaults: the cluster.json defaults). */
-  async init(timing: { tickMs?: number; electionTimeoutMs?: [number, number]; heartbeatMs?: number } = {}): Promise<void> {
+  /** Timing (and snapshot) settings written into the config (defaults: the cluster.json defaults). */
+  async init(
+    timing: { tickMs?: number; electionTimeoutMs?: [number, number]; heartbeatMs?: number; snapshot?: { everyEntries: number; keepEntries: number } } = {},
+  ): Promise<void> {
     const nodes = [];
     for (let id = 1; id <= this.size; id++) {
       const raft = await freePort();

@@ -140,6 +140,44 @@ describe("three node processes started through the CLI", () => {
     expect(readFileSync(join(c.dir, `node-${target}.log`), "utf8")).toContain("handed leadership over before stopping");
   });
 
+  it("snapshot and compact; a follower offline meanwhile catches up by snapshot, and restarts from its own", async () => {
+    cluster = new ProcessCluster(3);
+    await cluster.init({ snapshot: { everyEntries: 300, keepEntries: 20 } });
+    cluster.startAll();
+    const c = cluster;
+    const leader = await c.waitForLeader();
+    const follower = followerOf(leader);
+    await c.kill(follower, "SIGKILL");
+    const behind = (await c.status(leader))!.commit;
+    // 1,000 writes, 20 at a time, while the follower is down.
+    for (let batch = 0; batch < 50; batch++) {
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => request("PUT", `${c.url(leader)}/kv/key-${batch * 20 + i}`, `value-${batch * 20 + i}`)),
+      );
+      expect(answers.every((a) => a.status === 200)).toBe(true);
+    }
+    const forced = await request("POST", `${c.url(leader)}/admin/snapshot`);
+    expect(forced.status).toBe(200);
+    const leaderStatus = (await c.status(leader))!;
+    expect(leaderStatus.snapshotIndex).toBe(JSON.parse(forced.text).index);
+    expect(leaderStatus.snapshotIndex - 20).toBeGreaterThan(behind); // the entries it lacks are compacted away
+
+    c.start(follower);
+    await c.waitForApplied(follower, leaderStatus.commit);
+    const log = readFileSync(join(c.dir, `node-${follower}.log`), "utf8");
+    expect(log).toContain("installed the leader's snapshot");
+    for (const i of [0, 499, 999]) {
+      expect(await request("GET", `${c.url(follower)}/kv/key-${i}?consistency=stale`)).toEqual({ status: 200, text: `value-${i}` });
+    }
+
+    // Restarted, it loads its state machine from its own snapshot and still serves the data.
+    await c.kill(follower, "SIGKILL");
+    c.start(follower);
+    await c.waitForApplied(follower, leaderStatus.commit);
+    expect(readFileSync(join(c.dir, `node-${follower}.log`), "utf8")).toContain("state machine loaded from the snapshot");
+    expect(await request("GET", `${c.url(follower)}/kv/key-777?consistency=stale`)).toEqual({ status: 200, text: "value-777" });
+  });
+
   it("shut down cleanly on SIGTERM and come back with their data", async () => {
     const c = await newCluster();
     const leader = await c.waitForLeader();

@@ -207,6 +207,13 @@ export function buildHttpServer(o: HttpServerOptions): FastifyInstance {
     }
   });
 
+  // Admin: snapshot the state machine now and compact the log behind it.
+  app.post("/admin/snapshot", async (_req, reply) => {
+    const meta = o.driver.snapshotNow();
+    if (meta === undefined) return error(reply, 409, "nothing_to_snapshot", "nothing has been applied yet");
+    return reply.code(200).send({ index: meta.index, term: meta.term });
+  });
+
   app.get("/status", async () => statusOf(o));
   app.get("/healthz", async () => ({ ok: true }));
   app.get("/readyz", async (_req, reply) => {
@@ -232,6 +239,7 @@ export function statusOf(o: Pick<HttpServerOptions, "config" | "self" | "driver"
     applied: st.applied,
     lastIndex: st.lastIndex,
     lastTerm: st.lastTerm,
+    snapshotIndex: o.driver.snapshotIndex(),
     peers: o.config.nodes
       .filter((n) => n.id !== o.self.id)
       .map((n) => {

@@ -1,4 +1,5 @@
 import { decodeCommand, type KvCommand } from "./commands.js";
+import { decodeKvSnapshot, encodeKvSnapshot } from "./snapshot-codec.js";
 
 /** What applying a command produced; a retry of the same request gets the same result. */
 export type KvResult =
@@ -48,6 +49,26 @@ export class KvStateMachine {
     const decoded = decodeCommand(entryData);
     if (!decoded.ok) return { op: "rejected", index, reason: `not a command: ${decoded.error}` };
     return this.applyCommand(index, decoded.command);
+  }
+
+  /** The whole state as of the applied index, for a Raft snapshot (see snapshot-codec.ts). */
+  snapshot(): Uint8Array {
+    return encodeKvSnapshot({ applied: this.appliedIndex, data: this.data, sessions: this.sessions });
+  }
+
+  /**
+   * Replace the whole state with a snapshot's. Throws SnapshotFormatError on a damaged or
+   * foreign snapshot, leaving the current state as it was; also when `index` (where Raft says
+   * the snapshot ends) is not the snapshot's own.
+   */
+  restore(bytes: Uint8Array, index: number): void {
+    const s = decodeKvSnapshot(bytes);
+    if (s.applied !== index) throw new Error(`the snapshot at log index ${index} holds the state at ${s.applied}`);
+    this.data.clear();
+    for (const [k, v] of s.data) this.data.set(k, v);
+    this.sessions.clear();
+    for (const [id, session] of s.sessions) this.sessions.set(id, { seq: session.seq, result: session.result });
+    this.appliedIndex = s.applied;
   }
 
   /** A no-op entry (a new leader's) still advances the applied index. */
