@@ -89,11 +89,13 @@ const schema = z
       .default({ maxKeyBytes: 1024, maxValueBytes: 1024 * 1024, maxPendingRequests: 10_000, requestTimeoutMs: 5000 }),
     snapshot: z
       .object({
-        everyEntries: positiveInt.default(10_000),
-        keepEntries: z.number().int().nonnegative().default(1000),
+        // etcd's defaults (snapshot-count, catch-up entries): a snapshot pauses the node for
+        // the time it takes to encode and write the state, so not too often.
+        everyEntries: positiveInt.default(100_000),
+        keepEntries: z.number().int().nonnegative().default(5000),
       })
       .strict()
-      .default({ everyEntries: 10_000, keepEntries: 1000 }),
+      .default({ everyEntries: 100_000, keepEntries: 5000 }),
     nodes: z
       .array(
         z

@@ -35,17 +35,25 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 export function encodeKvSnapshot(s: KvSnapshotState): Uint8Array {
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  const push = (b: Uint8Array) => {
-    parts.push(b);
-    size += b.length;
+  // Two passes: measure, then write into one buffer (a snapshot can hold millions of fields;
+  // an allocation per field made encoding ten times slower, and it runs on the event loop).
+  const strBytes = (t: string) => 4 + Buffer.byteLength(t, "utf8");
+  let size = MAGIC.length + 1 + 8 + 4 + 4;
+  for (const [key, value] of s.data) size += strBytes(key) + 4 + value.length;
+  for (const [clientId, { result }] of s.sessions) {
+    size += strBytes(clientId) + 8 + 1 + 8;
+    if (result.op === "delete") size += 1;
+    else if (result.op === "rejected") size += strBytes(result.reason);
+  }
+  const out = new Uint8Array(size + 4);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  const u8 = (n: number) => {
+    out[at++] = n;
   };
-  const u8 = (n: number) => push(Uint8Array.of(n));
   const u32 = (n: number) => {
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, n);
-    push(b);
+    view.setUint32(at, n);
+    at += 4;
   };
   const u64 = (n: number) => {
     u32(Math.floor(n / 0x1_0000_0000));
@@ -53,11 +61,17 @@ export function encodeKvSnapshot(s: KvSnapshotState): Uint8Array {
   };
   const bytes = (b: Uint8Array) => {
     u32(b.length);
-    push(b);
+    out.set(b, at);
+    at += b.length;
   };
-  const str = (t: string) => bytes(encoder.encode(t));
+  const str = (t: string) => {
+    const { written } = encoder.encodeInto(t, out.subarray(at + 4));
+    u32(written);
+    at += written;
+  };
 
-  push(Uint8Array.from(MAGIC));
+  out.set(MAGIC, 0);
+  at = MAGIC.length;
   u8(VERSION);
   u64(s.applied);
   u32(s.data.size);
@@ -82,13 +96,8 @@ export function encodeKvSnapshot(s: KvSnapshotState): Uint8Array {
         break;
     }
   }
-  const out = new Uint8Array(size + 4);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  new DataView(out.buffer).setUint32(size, crc32(out.subarray(0, size)));
+  if (at !== size) throw new Error(`snapshot encoding: wrote ${at} bytes, measured ${size}`);
+  view.setUint32(size, crc32(out.subarray(0, size)));
   return out;
 }
 
