@@ -142,32 +142,40 @@ describe("three node processes started through the CLI", () => {
 
   it("snapshot and compact; a follower offline meanwhile catches up by snapshot, and restarts from its own", async () => {
     cluster = new ProcessCluster(3);
-    await cluster.init({ snapshot: { everyEntries: 300, keepEntries: 20 } });
+    await cluster.init({ snapshot: { everyEntries: 20_000, keepEntries: 1000 } });
     cluster.startAll();
     const c = cluster;
     const leader = await c.waitForLeader();
     const follower = followerOf(leader);
     await c.kill(follower, "SIGKILL");
     const behind = (await c.status(leader))!.commit;
-    // 1,000 writes, 20 at a time, while the follower is down.
-    for (let batch = 0; batch < 50; batch++) {
-      const answers = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => request("PUT", `${c.url(leader)}/kv/key-${batch * 20 + i}`, `value-${batch * 20 + i}`)),
-      );
-      expect(answers.every((a) => a.status === 200)).toBe(true);
-    }
+    // 100,000 writes, 64 clients at a time, while the follower is down: several snapshots, and
+    // the log it would need compacted away.
+    const WRITES = 100_000;
+    let next = 0;
+    let failed = 0;
+    const client = async () => {
+      while (next < WRITES) {
+        const i = next++;
+        if ((await request("PUT", `${c.url(leader)}/kv/key-${i % 5000}`, `value-${i}`)).status !== 200) failed++;
+      }
+    };
+    await Promise.all(Array.from({ length: 64 }, client));
+    expect(failed).toBe(0);
     const forced = await request("POST", `${c.url(leader)}/admin/snapshot`);
     expect(forced.status).toBe(200);
     const leaderStatus = (await c.status(leader))!;
     expect(leaderStatus.snapshotIndex).toBe(JSON.parse(forced.text).index);
-    expect(leaderStatus.snapshotIndex - 20).toBeGreaterThan(behind); // the entries it lacks are compacted away
+    expect(leaderStatus.snapshotIndex - 1000).toBeGreaterThan(behind); // the entries it lacks are compacted away
 
     c.start(follower);
     await c.waitForApplied(follower, leaderStatus.commit);
     const log = readFileSync(join(c.dir, `node-${follower}.log`), "utf8");
     expect(log).toContain("installed the leader's snapshot");
-    for (const i of [0, 499, 999]) {
-      expect(await request("GET", `${c.url(follower)}/kv/key-${i}?consistency=stale`)).toEqual({ status: 200, text: `value-${i}` });
+    // Each key holds the last value written to it (key-k got values k, k + 5000, ...).
+    for (const k of [0, 2500, 4999]) {
+      const last = WRITES - 5000 + k;
+      expect(await request("GET", `${c.url(follower)}/kv/key-${k}?consistency=stale`)).toEqual({ status: 200, text: `value-${last}` });
     }
 
     // Restarted, it loads its state machine from its own snapshot and still serves the data.
@@ -175,7 +183,7 @@ describe("three node processes started through the CLI", () => {
     c.start(follower);
     await c.waitForApplied(follower, leaderStatus.commit);
     expect(readFileSync(join(c.dir, `node-${follower}.log`), "utf8")).toContain("state machine loaded from the snapshot");
-    expect(await request("GET", `${c.url(follower)}/kv/key-777?consistency=stale`)).toEqual({ status: 200, text: "value-777" });
+    expect(await request("GET", `${c.url(follower)}/kv/key-777?consistency=stale`)).toEqual({ status: 200, text: `value-${WRITES - 5000 + 777}` });
   });
 
   it("shut down cleanly on SIGTERM and come back with their data", async () => {
