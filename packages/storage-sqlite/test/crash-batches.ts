@@ -25,3 +25,11 @@ export function batchAt(first: number): Entry[] {
     data: expectedData(first + i),
   }));
 }
+
+/** A snapshot's bytes, derived from the index it ends at: 1 KiB..33 KiB. */
+export function snapshotData(index: number): Uint8Array {
+  const n = 1024 + ((index * 97) % 32768);
+  const data = new Uint8Array(n);
+  for (let i = 0; i < n; i++) data[i] = (index * 37 + i * 11) & 0xff;
+  return data;
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SqliteStorage } from "../src/index.js";
 import { killHard, spawnFixture, waitForLine } from "./child.js";
-import { batchSize, expectedData, termOf } from "./crash-batches.js";
+import { batchSize, expectedData, snapshotData, termOf } from "./crash-batches.js";
 import { TempDirs } from "./helpers.js";
 
 const ROUNDS = 25;
@@ -15,7 +15,7 @@ function lcg(seed: number): () => number {
   };
 }
 
-describe("SIGKILL at random moments", () => {
+describe("SIGKILL at random moments, while appending, snapshotting and compacting", () => {
   const seed = Number(process.env.CRASH_SEED ?? 20261127);
 
   it(`loses no acknowledged batch over ${ROUNDS} kills (seed ${seed}; CRASH_SEED=${seed} replays the delays)`, async () => {
@@ -24,6 +24,7 @@ describe("SIGKILL at random moments", () => {
     const dir = temp.make("raft-crash-");
     let acknowledged = 0;
     let totalKilledMidRun = 0;
+    let snapshots = 0;
     try {
       for (let round = 0; round < ROUNDS; round++) {
         const child = spawnFixture("append-batches.ts", [dir]);
@@ -47,8 +48,18 @@ describe("SIGKILL at random moments", () => {
           let boundary = 1;
           while (boundary <= last) boundary += batchSize(boundary);
           expect(boundary - 1, `round ${round}: last index ${last} is not at a batch boundary`).toBe(last);
-          const log = s.entries(1, last + 1, Number.MAX_SAFE_INTEGER);
-          expect(log.length).toBe(last);
+          // A snapshot, when there is one, is whole, and the log starts at most right after it.
+          const snap = s.snapshot();
+          if (snap !== undefined) {
+            expect(sameBytes(snap.data, snapshotData(snap.meta.index)), `round ${round}: snapshot ${snap.meta.index} is damaged`).toBe(true);
+            expect(snap.meta.term).toBe(termOf(snap.meta.index));
+            expect(s.firstIndex()).toBeLessThanOrEqual(snap.meta.index + 1);
+            snapshots++;
+          }
+          const first = s.firstIndex();
+          expect(s.term(first - 1)).toBe(first === 1 ? 0 : termOf(first - 1));
+          const log = s.entries(first, last + 1, Number.MAX_SAFE_INTEGER);
+          expect(log.length).toBe(last - first + 1);
           for (const e of log) {
             if (e.term !== termOf(e.index) || !sameBytes(e.data, expectedData(e.index))) {
               throw new Error(`round ${round}: entry ${e.index} is damaged`);
@@ -61,6 +72,7 @@ describe("SIGKILL at random moments", () => {
         }
       }
       expect(acknowledged).toBeGreaterThan(0);
+      expect(snapshots, "the writer got to snapshot and compact").toBeGreaterThan(ROUNDS / 2);
       // The kills must land while the child is writing, or the test proves nothing.
       expect(totalKilledMidRun).toBeGreaterThan(ROUNDS / 2);
     } finally {
