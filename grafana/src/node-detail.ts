@@ -102,6 +102,35 @@ export function nodeDetail(): dashboard.Dashboard {
         decimals: 0,
       }),
     )
+    .withPanel(
+      timeseries(
+        "Snapshots and leadership transfers",
+        [
+          q(`sum(increase(${n(m(METRICS.snapshotsTaken))}${R}))`, "snapshots taken"),
+          q(`sum(increase(${n(m(METRICS.snapshotsReceived))}${R}))`, "leader snapshots installed"),
+          q(`sum(increase(${n(m(METRICS.leadershipTransfers))}${R}))`, "leadership transfers started"),
+        ],
+        {
+          description: "Snapshots this node took (then compacting its log), leader snapshots it installed after falling behind the compacted log, and leadership transfers it started.",
+          unit: "none",
+          min: 0,
+        },
+      ),
+    )
+    .withPanel(
+      timeseries("Snapshot pause p99", [q(quantile(0.99, METRICS.snapshotDuration, [], N), "p99")], {
+        description: "How long taking a snapshot (encode, write, compact) pauses this node, p99.",
+        unit: "s",
+        min: 0,
+      }),
+    )
+    .withPanel(
+      timeseries("Snapshot bytes sent per follower", [q(`sum by (peer) (rate(${n(m(METRICS.snapshotBytesSent))}${R}))`, "to {{peer}}")], {
+        description: "Snapshot bytes per second this node (as leader) sends each follower that fell behind its compacted log.",
+        unit: "Bps",
+        min: 0,
+      }),
+    )
     .withRow(row("Elections"))
     .withPanel(
       timeseries(

@@ -56,6 +56,8 @@ export interface DriverMetrics {
   leaderChanged?(): void;
   proposalCommitted?(): void;
   proposalFailed?(reason: "lost" | "timeout" | "not_leader" | "overloaded"): void;
+  /** A snapshot was taken and the log compacted, in `seconds`. */
+  snapshotTaken?(seconds: number): void;
 }
 
 export interface DriverOptions {
@@ -350,10 +352,9 @@ export class RaftDriver {
     this.o.storage.saveSnapshot({ meta: { index: applied, term }, data });
     const keep = this.o.snapshot?.keepEntries ?? 0;
     this.o.storage.compact(Math.max(this.o.storage.firstIndex() - 1, applied - keep));
-    this.o.logger.info(
-      { index: applied, term, bytes: data.length, firstIndex: this.o.storage.firstIndex(), ms: Math.round(performance.now() - started) },
-      "snapshot taken, log compacted",
-    );
+    const seconds = (performance.now() - started) / 1000;
+    this.o.metrics?.snapshotTaken?.(seconds);
+    this.o.logger.info({ index: applied, term, bytes: data.length, firstIndex: this.o.storage.firstIndex(), ms: Math.round(seconds * 1000) }, "snapshot taken, log compacted");
     return { index: applied, term };
   }
 

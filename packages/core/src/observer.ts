@@ -25,4 +25,10 @@ export interface RaftObserver {
   /** `peer` answered a heartbeat. */
   heartbeatAnswered?(peer: NodeId): void;
   readIndexRequested?(): void;
+  /** A chunk of `bytes` bytes of the snapshot left for `peer` (a follower behind the compacted log). */
+  snapshotChunkSent?(peer: NodeId, bytes: number): void;
+  /** This node received a leader's whole snapshot ending at `index`; the next Ready installs it. */
+  snapshotReceived?(index: number): void;
+  /** This leader started handing leadership to `to`. */
+  leadershipTransferStarted?(to: NodeId): void;
 }

@@ -250,6 +250,7 @@ export class Raft {
     if (to === this.id || !this.progress.has(to)) return err({ type: "BadTransferTarget", to });
     if (this.leadTransferee === to) return ok(undefined);
     this.logger.info({ term: this.term, to }, "transferring leadership");
+    this.cfg.observer.leadershipTransferStarted?.(to);
     this.leadTransferee = to;
     this.transferElapsed = 0;
     this.maybeSendTimeoutNow();
@@ -683,6 +684,7 @@ export class Raft {
       data: snapshot.data.subarray(offset, end),
       done: end === snapshot.data.length,
     });
+    this.cfg.observer.snapshotChunkSent?.(to, end - offset);
   }
 
   private handleInstallSnapshotResponse(m: InstallSnapshotResponse): void {
@@ -758,6 +760,7 @@ export class Raft {
     this.incomingSnapshot = undefined;
     this.logger.info({ index: m.meta.index, term: m.meta.term, bytes: data.length }, "installing the leader's snapshot");
     this.log.restore({ meta: m.meta, data });
+    this.cfg.observer.snapshotReceived?.(m.meta.index);
     reply(data.length, true);
   }
 

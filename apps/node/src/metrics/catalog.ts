@@ -56,6 +56,12 @@ export const METRICS = {
   peerAppendMessages: metric("raft_peer_append_messages_sent_total", "counter", "AppendEntries messages sent to the peer.", ["peer"]),
   peerAppendEntries: metric("raft_peer_append_entries_sent_total", "counter", "Log entries sent to the peer in AppendEntries.", ["peer"]),
   peerRejections: metric("raft_peer_append_rejections_total", "counter", "AppendEntries the peer rejected (log mismatch).", ["peer"]),
+  // Snapshots and leadership transfer
+  snapshotsTaken: metric("raft_snapshots_taken_total", "counter", "Snapshots this node took of its state machine (then compacting its log)."),
+  snapshotDuration: metric("raft_snapshot_duration_seconds", "histogram", "Time to encode, write and compact for one snapshot (the node pauses meanwhile).", [], LATENCY_BUCKETS),
+  snapshotsReceived: metric("raft_snapshots_received_total", "counter", "Leader snapshots this node received whole and installed (it had fallen behind the compacted log)."),
+  snapshotBytesSent: metric("raft_peer_snapshot_sent_bytes_total", "counter", "Snapshot bytes sent to the peer in InstallSnapshot chunks.", ["peer"]),
+  leadershipTransfers: metric("raft_leadership_transfers_started_total", "counter", "Leadership transfers this node started as leader."),
   // Storage
   storageSync: metric("raft_storage_sync_duration_seconds", "histogram", "Duration of one durable write (SQLite transaction with fsync).", [], LATENCY_BUCKETS),
   storageBatchEntries: metric("raft_storage_batch_entries", "histogram", "Entries per durable write.", [], [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]),

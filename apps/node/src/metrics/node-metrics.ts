@@ -86,6 +86,7 @@ export class NodeMetrics {
         METRICS.transportBytesReceived,
         METRICS.transportFramesSent,
         METRICS.transportFramesReceived,
+        METRICS.snapshotBytesSent,
       ]) {
         this.inc(spec, { peer }, 0);
       }
@@ -174,6 +175,9 @@ export class NodeMetrics {
         this.observe(METRICS.peerRtt, (performance.now() - sent) / 1000, { peer });
       },
       readIndexRequested: () => this.inc(METRICS.readIndexRequests),
+      snapshotChunkSent: (peer, bytes) => this.inc(METRICS.snapshotBytesSent, { peer }, bytes),
+      snapshotReceived: () => this.inc(METRICS.snapshotsReceived),
+      leadershipTransferStarted: () => this.inc(METRICS.leadershipTransfers),
     };
   }
 
@@ -199,6 +203,10 @@ export class NodeMetrics {
       leaderChanged: () => this.inc(METRICS.leaderChanges),
       proposalCommitted: () => this.inc(METRICS.proposalsCommitted),
       proposalFailed: (reason) => this.inc(METRICS.proposalsFailed, { reason }),
+      snapshotTaken: (seconds) => {
+        this.inc(METRICS.snapshotsTaken);
+        this.observe(METRICS.snapshotDuration, seconds);
+      },
     };
   }
 
