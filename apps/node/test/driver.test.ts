@@ -21,11 +21,12 @@ const endOfTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const entry = (index: number): Entry => ({ index, term: 1, type: "normal", data: new Uint8Array([index]) });
 
-function follower(storage: MemoryStorage) {
+/** A driver for `node` whose transport records what it sends and whose fatal errors are kept. */
+function driverFor(node: RaftNode, storage: MemoryStorage) {
   const sent: Message[] = [];
   const fatal: unknown[] = [];
   const driver = new RaftDriver({
-    node: new RaftNode({ id: 1, voters: [1, 2, 3], electionTicks: 10, heartbeatTicks: 2, rng: new SeededRng(3) }, storage),
+    node,
     storage,
     transport: { send: (m) => sent.push(m) },
     kv: new KvStateMachine(),
@@ -36,6 +37,11 @@ function follower(storage: MemoryStorage) {
     onFatal: (e) => fatal.push(e),
   });
   return { driver, sent, fatal };
+}
+
+/** Node 1 of three, a follower in term 0, driven by a driver. */
+function follower(storage: MemoryStorage) {
+  return driverFor(new RaftNode({ id: 1, voters: [1, 2, 3], electionTicks: 10, heartbeatTicks: 2, rng: new SeededRng(3) }, storage), storage);
 }
 
 describe("the driver", () => {
@@ -112,19 +118,7 @@ describe("the driver", () => {
       }
     }
     expect(node.status()).toMatchObject({ role: "leader", commit: 1 });
-    const sent: Message[] = [];
-    const fatal: unknown[] = [];
-    const driver = new RaftDriver({
-      node,
-      storage,
-      transport: { send: (m) => sent.push(m) },
-      kv: new KvStateMachine(),
-      tickMs: 1000,
-      logger: pino({ level: "silent" }),
-      maxPending: 10,
-      requestTimeoutMs: 1000,
-      onFatal: (e) => fatal.push(e),
-    });
+    const { driver, sent, fatal } = driverFor(node, storage);
     storage.writes.length = 0;
     sent.length = 0;
     for (const key of ["a", "b", "c"]) void driver.write({ op: "put", clientId: "c1", seq: key.charCodeAt(0), key, value: new Uint8Array([1]) });
