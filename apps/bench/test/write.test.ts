@@ -80,22 +80,19 @@ async function checkLoadAgainst(target: RunningTarget): Promise<void> {
 }
 
 describe("pnpm bench write, on real processes", () => {
-  it("counts only writes a raft-ts cluster committed", async () => {
-    const target = await startRaftTs(3, WRITE_DEFAULTS.timing);
-    try {
-      await checkLoadAgainst(target);
-    } finally {
-      await target.stop();
-    }
-  });
-
   // etcd-server is installed by scripts/ensure-test-tools.sh (pnpm test), as CI runs it.
-  it("counts only writes an etcd cluster committed", async () => {
-    const target = await startEtcd(3, WRITE_DEFAULTS.timing);
-    try {
-      await checkLoadAgainst(target);
-    } finally {
-      await target.stop();
-    }
-  });
+  const targets: [string, () => Promise<RunningTarget>][] = [
+    ["a raft-ts", () => startRaftTs(3, WRITE_DEFAULTS.timing)],
+    ["an etcd", () => startEtcd(3, WRITE_DEFAULTS.timing)],
+  ];
+  for (const [name, start] of targets) {
+    it(`counts only writes ${name} cluster committed`, async () => {
+      const target = await start();
+      try {
+        await checkLoadAgainst(target);
+      } finally {
+        await target.stop();
+      }
+    });
+  }
 });
