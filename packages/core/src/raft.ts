@@ -565,6 +565,8 @@ export class Raft {
     const wasPaused = pr.isPaused();
     const moved = pr.maybeUpdate(m.matchIndex);
     if (!moved && !(pr.state === "probe" && pr.match === m.matchIndex)) return; // stale
+    // An append answered while the snapshot was on its way may already cover it.
+    if (pr.state === "snapshot" && pr.match >= pr.snapshot!.meta.index) pr.becomeProbe();
     if (pr.state === "probe") pr.becomeReplicate();
     else pr.inflights.freeLE(m.matchIndex);
 
