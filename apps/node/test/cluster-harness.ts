@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -38,6 +38,9 @@ export async function freePort(): Promise<number> {
 export class ProcessCluster {
   readonly dir = mkdtempSync(join(tmpdir(), "raft-node-test-"));
   readonly procs = new Map<number, ChildProcess>();
+  /** Nodes that exited without being asked to, for error messages. */
+  private readonly exits: string[] = [];
+  private readonly killing = new WeakSet<ChildProcess>();
   httpPorts = new Map<number, number>();
   private configFile = "";
 
@@ -74,8 +77,9 @@ export class ProcessCluster {
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
     this.procs.set(id, child);
-    child.once("exit", () => {
+    child.once("exit", (code, signal) => {
       if (this.procs.get(id) === child) this.procs.delete(id);
+      if (!this.killing.has(child)) this.exits.push(`node ${id} exited by itself (${signal ?? `status ${code}`})`);
     });
   }
 
@@ -88,6 +92,7 @@ export class ProcessCluster {
     const child = this.procs.get(id);
     if (child === undefined) return;
     const exited = new Promise<void>((r) => child.once("exit", () => r()));
+    this.killing.add(child);
     child.kill(signal);
     const timeout = new Promise<void>((r) => setTimeout(r, 10_000));
     await Promise.race([exited, timeout]);
@@ -128,7 +133,21 @@ export class ProcessCluster {
       }
       await sleep(50);
     }
-    throw new Error(`no leader agreed by nodes ${[...this.procs.keys()].join(",")} within ${timeoutMs} ms (logs in ${this.dir})`);
+    throw new Error(`no leader agreed by nodes ${[...this.procs.keys()].join(",")} within ${timeoutMs} ms${this.diagnosis()}`);
+  }
+
+  /** What went wrong, for an error message: nodes that exited, and the end of every node's log (stop() deletes them). */
+  diagnosis(): string {
+    const tails = [...this.httpPorts.keys()].map((id) => {
+      let text: string;
+      try {
+        text = readFileSync(join(this.dir, `node-${id}.log`), "utf8");
+      } catch {
+        return `node ${id}: no log`;
+      }
+      return `node ${id} log ends:\n${text.trimEnd().split("\n").slice(-4).join("\n")}`;
+    });
+    return `\n${[...this.exits, ...tails].join("\n")}`;
   }
 
   /** Wait until node `id` has applied at least `index`. */
@@ -139,7 +158,7 @@ export class ProcessCluster {
       if (s !== undefined && s.applied >= index) return;
       await sleep(50);
     }
-    throw new Error(`node ${id} did not apply ${index} within ${timeoutMs} ms`);
+    throw new Error(`node ${id} did not apply ${index} within ${timeoutMs} ms${this.diagnosis()}`);
   }
 }
 
