@@ -16,6 +16,8 @@ export function electionTable(results: readonly ElectionResult[]): string[] {
         `${r.expected.p50.toFixed(1).padStart(12)}  ${r.ratioP50.toFixed(2).padStart(5)}  ${String(rounds).padStart(15)}`,
     );
   }
+  const discarded = results.reduce((n, r) => n + r.discardedTrials, 0);
+  if (discarded > 0) lines.push(`${discarded} trial(s) discarded: leadership moved on its own around the kill (not a failover), so they were run again.`);
   lines.push(`cold start includes starting the node processes. Expected: the model in src/election.ts (target ratio <= ${ELECTION_P50_RATIO_TARGET.bound}).`);
   return lines;
 }

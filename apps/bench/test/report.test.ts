@@ -18,6 +18,7 @@ const paperElection: ElectionResult = {
   setting: { name: "paper 150-300 ms", tickMs: 10, electionMs: 150, heartbeatMs: 50 },
   nodes: 3,
   coldStartMs: 1234.5,
+  discardedTrials: 0,
   failover: [
     { ms: 187.4, voteRounds: 1 },
     { ms: 233.6, voteRounds: 2 },
@@ -32,6 +33,7 @@ const fastElection: ElectionResult = {
   setting: { name: "fast 12-24 ms", tickMs: 2, electionMs: 12, heartbeatMs: 4 },
   nodes: 5,
   coldStartMs: 987.6,
+  discardedTrials: 0,
   failover: [
     { ms: 31.7, voteRounds: 1 },
     { ms: 48.9, voteRounds: 3 },
