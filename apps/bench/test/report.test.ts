@@ -18,7 +18,7 @@ const paperElection: ElectionResult = {
   setting: { name: "paper 150-300 ms", tickMs: 10, electionMs: 150, heartbeatMs: 50 },
   nodes: 3,
   coldStartMs: 1234.5,
-  discardedTrials: 0,
+  discardedTrials: 1,
   failover: [
     { ms: 187.4, voteRounds: 1 },
     { ms: 233.6, voteRounds: 2 },
@@ -235,7 +235,7 @@ describe("renderReport", () => {
     const rows = tableRows(section(html, "election") ?? "");
     expect(rows).toContainEqual([
       "paper 150-300 ms (tick 10, election 150, heartbeat 50 ms)",
-      "3", "3", "1,234.5",
+      "3", "3", "1", "1,234.5",
       "187.4", "205.2", "233.6", "233.6", "233.6", "208.7",
       "198.3", "260.7", "297.9",
       "1.03 (target ≤ 1.15) met",
@@ -243,7 +243,7 @@ describe("renderReport", () => {
     ]);
     expect(rows).toContainEqual([
       "fast 12-24 ms (tick 2, election 12, heartbeat 4 ms)",
-      "5", "2", "987.6",
+      "5", "2", "0", "987.6",
       "31.7", "31.7", "48.9", "48.9", "48.9", "40.3",
       "22.4", "27.1", "29.8",
       "1.42 (target ≤ 1.15) not met",
