@@ -180,6 +180,10 @@ export async function runElectionBench(
     const majority = Math.floor(nodes / 2) + 1;
     const failover: FailoverTrial[] = [];
     let discarded = 0;
+    /** Count a trial that timed no failover; give up when leadership never holds still. */
+    const discard = (): void => {
+      if (++discarded > 3 * trials) throw new Error(`leadership kept moving on its own; ${discarded} trials discarded (logs in ${c.dir})`);
+    };
     while (failover.length < trials) {
       const leaderId = await c.waitForLeader(60_000);
       await waitForFullMesh(c, nodes);
@@ -190,7 +194,7 @@ export async function runElectionBench(
       if (before?.role !== "leader") {
         // Leadership moved while settling (a busy machine can starve the 2 ms ticks): this
         // would time an election that was not caused by the kill. Try again.
-        if (++discarded > 3 * trials) throw new Error(`leadership kept moving on its own; ${discarded} trials discarded (logs in ${c.dir})`);
+        discard();
         continue;
       }
       await c.kill(leaderId, "SIGKILL");
@@ -200,7 +204,7 @@ export async function runElectionBench(
       c.start(leaderId);
       if (ms === undefined) {
         // The new leader was known before the kill: an election of its own, not a failover.
-        if (++discarded > 3 * trials) throw new Error(`leadership kept moving on its own; ${discarded} trials discarded (logs in ${c.dir})`);
+        discard();
         continue;
       }
       failover.push({ ms, voteRounds: after.term - before.term });

@@ -1,5 +1,5 @@
 // What `pnpm bench write` prints at the end.
-import { WRITE_P99_RATIO_TARGET, WRITE_THROUGHPUT_RATIO_TARGET } from "./report/targets.js";
+import { isTargetMet, WRITE_P99_RATIO_TARGET, WRITE_THROUGHPUT_RATIO_TARGET } from "./report/targets.js";
 import type { WriteResult } from "./results.js";
 
 export function writeTable(r: WriteResult): string[] {
@@ -22,7 +22,7 @@ export function writeTable(r: WriteResult): string[] {
     lines.push("", `raft-ts / etcd ${etcd?.version ?? ""} (targets: throughput >= ${WRITE_THROUGHPUT_RATIO_TARGET.bound}, p99 <= ${WRITE_P99_RATIO_TARGET.bound})`, "concurrency  throughput       p99");
     for (const x of r.ratios) {
       lines.push(
-        `${String(x.concurrency).padStart(11)} ${x.throughput.toFixed(2).padStart(11)} ${x.throughput >= WRITE_THROUGHPUT_RATIO_TARGET.bound ? " " : "!"} ${x.p99.toFixed(2).padStart(7)} ${x.p99 <= WRITE_P99_RATIO_TARGET.bound ? " " : "!"}`,
+        `${String(x.concurrency).padStart(11)} ${x.throughput.toFixed(2).padStart(11)} ${isTargetMet(x.throughput, WRITE_THROUGHPUT_RATIO_TARGET) ? " " : "!"} ${x.p99.toFixed(2).padStart(7)} ${isTargetMet(x.p99, WRITE_P99_RATIO_TARGET) ? " " : "!"}`,
       );
     }
     lines.push("(! marks a ratio on the wrong side of its target)");
