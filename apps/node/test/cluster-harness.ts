@@ -91,15 +91,8 @@ export class ProcessCluster {
   async kill(id: number, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
     const child = this.procs.get(id);
     if (child === undefined) return;
-    const exited = new Promise<void>((r) => child.once("exit", () => r()));
     this.killing.add(child);
-    child.kill(signal);
-    const timeout = new Promise<void>((r) => setTimeout(r, 10_000));
-    await Promise.race([exited, timeout]);
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL");
-      await exited;
-    }
+    await stopProcess(child, signal);
     this.procs.delete(id);
   }
 
@@ -150,6 +143,25 @@ export class ProcessCluster {
     return `\n${[...this.exits, ...tails].join("\n")}`;
   }
 
+  /**
+   * Wait until node `id`'s log contains `text`. Its lines reach the file through a pipe a moment
+   * after the node writes them, so reading the file at once can miss the latest.
+   */
+  async waitForLog(id: number, text: string, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      let log = "";
+      try {
+        log = readFileSync(join(this.dir, `node-${id}.log`), "utf8");
+      } catch {
+        // not created yet
+      }
+      if (log.includes(text)) return;
+      if (Date.now() > deadline) throw new Error(`node ${id}'s log does not say "${text}" within ${timeoutMs} ms${this.diagnosis()}`);
+      await sleep(50);
+    }
+  }
+
   /** Wait until node `id` has applied at least `index`. */
   async waitForApplied(id: number, index: number, timeoutMs = 20_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -159,6 +171,18 @@ export class ProcessCluster {
       await sleep(50);
     }
     throw new Error(`node ${id} did not apply ${index} within ${timeoutMs} ms${this.diagnosis()}`);
+  }
+}
+
+/** Send `signal` and wait for the process to exit; SIGKILL it if it is still there after `graceMs`. */
+export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  child.kill(signal);
+  await Promise.race([exited, sleep(graceMs)]);
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill("SIGKILL");
+    await exited;
   }
 }
 

@@ -1,6 +1,4 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ProcessCluster, request, sleep } from "./cluster-harness.js";
 
@@ -137,7 +135,7 @@ describe("three node processes started through the CLI", () => {
     const next = await c.waitForLeader();
     expect(next).not.toBe(target);
     expect((await c.status(next))!.term).toBe(before.term + 2);
-    expect(readFileSync(join(c.dir, `node-${target}.log`), "utf8")).toContain("handed leadership over before stopping");
+    await c.waitForLog(target, "handed leadership over before stopping");
   });
 
   it("snapshot and compact; a follower offline meanwhile catches up by snapshot, and restarts from its own", async () => {
@@ -170,8 +168,7 @@ describe("three node processes started through the CLI", () => {
 
     c.start(follower);
     await c.waitForApplied(follower, leaderStatus.commit);
-    const log = readFileSync(join(c.dir, `node-${follower}.log`), "utf8");
-    expect(log).toContain("installed the leader's snapshot");
+    await c.waitForLog(follower, "installed the leader's snapshot");
     // Each key holds the last value written to it (key-k got values k, k + 5000, ...).
     for (const k of [0, 2500, 4999]) {
       const last = WRITES - 5000 + k;
@@ -182,7 +179,7 @@ describe("three node processes started through the CLI", () => {
     await c.kill(follower, "SIGKILL");
     c.start(follower);
     await c.waitForApplied(follower, leaderStatus.commit);
-    expect(readFileSync(join(c.dir, `node-${follower}.log`), "utf8")).toContain("state machine loaded from the snapshot");
+    await c.waitForLog(follower, "state machine loaded from the snapshot");
     expect(await request("GET", `${c.url(follower)}/kv/key-777?consistency=stale`)).toEqual({ status: 200, text: `value-${WRITES - 5000 + 777}` });
   });
 

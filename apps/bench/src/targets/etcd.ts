@@ -6,7 +6,7 @@ import { createWriteStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Pool } from "undici";
-import { freePort, sleep } from "../../../node/test/cluster-harness.js";
+import { freePort, sleep, stopProcess } from "../../../node/test/cluster-harness.js";
 import { onInterrupt } from "../cleanup.js";
 import type { ClusterTiming, RunningTarget } from "./target.js";
 
@@ -45,18 +45,7 @@ export async function startEtcd(nodes: number, timing: ClusterTiming, binary = "
   const dir = mkdtempSync(join(tmpdir(), "raft-bench-etcd-"));
   const procs = new Set<ChildProcess>();
   const stop = async () => {
-    await Promise.all(
-      [...procs].map(async (p) => {
-        if (p.exitCode !== null || p.signalCode !== null) return;
-        const exited = new Promise<void>((r) => p.once("exit", () => r()));
-        p.kill("SIGTERM");
-        await Promise.race([exited, sleep(10_000)]);
-        if (p.exitCode === null && p.signalCode === null) {
-          p.kill("SIGKILL");
-          await exited;
-        }
-      }),
-    );
+    await Promise.all([...procs].map((p) => stopProcess(p, "SIGTERM")));
     rmSync(dir, { recursive: true, force: true });
   };
   const unregister = onInterrupt(stop);
