@@ -6,8 +6,18 @@ import type { NodeId } from "./types.js";
 export interface RaftConfig {
   /** This node's id (a positive integer). */
   readonly id: NodeId;
-  /** Every voting member, this node included. */
+  /**
+   * The bootstrap membership: every voter of a new cluster, this node included. It is used
+   * only while the log and snapshot hold no configuration of their own (membership changes
+   * replace it), so every node of a new cluster must be given the same list. Empty for a node
+   * joining an existing cluster: it waits, without campaigning, for a leader to add it.
+   */
   readonly voters: readonly NodeId[];
+  /**
+   * Where each bootstrap voter is reached, opaque to the core (see Member.address). Carried
+   * into configuration entries so that nodes added later learn them. Default "".
+   */
+  readonly addresses?: Readonly<Record<number, string>>;
   /**
    * T: a follower that hears no leader for a randomized timeout in [T, 2T) ticks campaigns.
    * A leader with check-quorum steps down after T ticks without hearing from a majority.
@@ -49,7 +59,8 @@ export interface TestingBugs {
 }
 
 /** A config with every default filled in, as the core uses it. */
-export interface ResolvedConfig extends Required<Omit<RaftConfig, "logger" | "observer" | "testingBugs">> {
+export interface ResolvedConfig extends Required<Omit<RaftConfig, "logger" | "observer" | "testingBugs" | "addresses">> {
+  readonly addresses: Readonly<Record<number, string>>;
   readonly logger: Logger | undefined;
   readonly observer: RaftObserver;
   readonly testingBugs: TestingBugs;
@@ -74,13 +85,12 @@ function positiveInteger(field: string, value: number): void {
 
 export function resolveConfig(config: RaftConfig): ResolvedConfig {
   positiveInteger("id", config.id);
-  if (config.voters.length === 0) throw new ConfigError("voters", "must name at least one node");
   for (const v of config.voters) positiveInteger("voters", v);
   if (new Set(config.voters).size !== config.voters.length) {
     throw new ConfigError("voters", `contains a duplicate id: [${config.voters.join(", ")}]`);
   }
-  if (!config.voters.includes(config.id)) {
-    throw new ConfigError("voters", `does not include this node's id ${config.id}`);
+  if (config.voters.length > 0 && !config.voters.includes(config.id)) {
+    throw new ConfigError("voters", `does not include this node's id ${config.id} (leave it empty for a node that joins)`);
   }
   positiveInteger("electionTicks", config.electionTicks);
   positiveInteger("heartbeatTicks", config.heartbeatTicks);
@@ -94,6 +104,7 @@ export function resolveConfig(config: RaftConfig): ResolvedConfig {
   const resolved: ResolvedConfig = {
     id: config.id,
     voters: [...config.voters],
+    addresses: { ...config.addresses },
     electionTicks: config.electionTicks,
     heartbeatTicks: config.heartbeatTicks,
     preVote: config.preVote ?? true,

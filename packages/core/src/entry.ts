@@ -1,9 +1,11 @@
 /**
  * A log entry. `noop` is the empty entry a new leader appends so that it can commit entries of
  * earlier terms (Raft paper section 5.4.2); the state machine skips it. `normal` carries
- * application data, opaque to Raft.
+ * application data, opaque to Raft. `config` carries a whole cluster membership (see
+ * membership.ts), in force from the moment it is in a node's log; the state machine may read
+ * it (decodeMembership) but has nothing to apply.
  */
-export type EntryType = "normal" | "noop";
+export type EntryType = "normal" | "noop" | "config";
 
 export interface Entry {
   readonly index: number;

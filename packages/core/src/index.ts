@@ -3,6 +3,21 @@ export { entrySize, ENTRY_OVERHEAD_BYTES, limitSize, type Entry, type EntryType 
 export type { Logger } from "./logger.js";
 export { MemoryStorage } from "./memory-storage.js";
 export {
+  applyConfChange,
+  bootstrapMembership,
+  decodeMembership,
+  describeMembership,
+  EMPTY_MEMBERSHIP,
+  encodeMembership,
+  findMember,
+  isVoter,
+  voterIds,
+  type ConfChange,
+  type Member,
+  type MemberRole,
+  type Membership,
+} from "./membership.js";
+export {
   isResponse,
   type AppendEntries,
   type AppendEntriesResponse,
@@ -23,7 +38,11 @@ export { RaftNode, type NodeStatus, type Ready } from "./raft-node.js";
 export {
   err,
   ok,
+  type BadConfChange,
   type BadTransferTarget,
+  type ConfChangeError,
+  type ConfChangePending,
+  type ConfChangeResult,
   type NotLeader,
   type Proposed,
   type ProposeError,

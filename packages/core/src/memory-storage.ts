@@ -41,6 +41,10 @@ export class MemoryStorage implements Storage {
     return limitSize(this.log.slice(lo - this.firstIndex(), hi - this.firstIndex()), maxBytes);
   }
 
+  configEntries(): Entry[] {
+    return this.log.filter((e) => e.type === "config");
+  }
+
   snapshotMeta(): SnapshotMeta | undefined {
     return this.snap?.meta;
   }

@@ -5,7 +5,9 @@ export type StepDownReason =
   /** It saw a newer term (another leader, or a candidate's vote request). */
   | "newer_term"
   /** Check-quorum: no contact with a majority for an election timeout. */
-  | "lost_quorum";
+  | "lost_quorum"
+  /** A membership change removing it committed. */
+  | "removed";
 
 /**
  * Protocol events, for metrics and tracing. Every method is optional and called synchronously

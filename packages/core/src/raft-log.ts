@@ -1,4 +1,6 @@
 import { limitSize, type Entry } from "./entry.js";
+import type { Membership } from "./membership.js";
+import { MembershipLog } from "./membership-log.js";
 import type { LogStorage, Snapshot } from "./storage.js";
 
 /**
@@ -22,11 +24,15 @@ export class RaftLog {
   committed: number;
   /** Highest index acknowledged as applied by the state machine (through advance()). */
   applied: number;
+  /** The configuration at each point of this log (kept in step with every append and restore). */
+  readonly membership: MembershipLog;
 
+  /** `bootstrap` is the membership of a log that holds none (no config entry, no snapshot saying). */
   constructor(
     private readonly storage: LogStorage,
     committed: number,
     applied: number,
+    private readonly bootstrap: Membership,
   ) {
     this.unstableOffset = storage.lastIndex() + 1;
     if (committed > storage.lastIndex()) {
@@ -46,6 +52,12 @@ export class RaftLog {
     }
     // A state machine cannot have applied what is not committed; clamp a stale claim.
     this.applied = Math.min(applied, this.committed);
+    const snap = storage.snapshotMeta();
+    this.membership = new MembershipLog(
+      snap !== undefined ? { index: snap.index, membership: snap.membership ?? bootstrap } : { index: 0, membership: bootstrap },
+      storage.configEntries(),
+    );
+    this.membership.foldTo(this.applied);
   }
 
   firstIndex(): number {
@@ -78,6 +90,7 @@ export class RaftLog {
     this.unstable = [];
     this.unstableOffset = snapshot.meta.index + 1;
     this.committed = snapshot.meta.index;
+    this.membership.restore(snapshot.meta.index, snapshot.meta.membership ?? this.bootstrap);
   }
 
   /** The latest snapshot in storage (what a leader sends a follower that is too far behind). */
@@ -150,6 +163,7 @@ export class RaftLog {
   }
 
   private truncateAndAppend(entries: readonly Entry[]): void {
+    this.membership.appended(entries);
     const first = entries[0]!.index;
     if (first === this.unstableOffset + this.unstable.length) {
       this.unstable.push(...entries);

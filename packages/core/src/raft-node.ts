@@ -1,8 +1,9 @@
 import { resolveConfig, type RaftConfig } from "./config.js";
 import type { Entry } from "./entry.js";
+import type { ConfChange, Membership } from "./membership.js";
 import type { Message } from "./messages.js";
 import { Raft, type ReadState } from "./raft.js";
-import type { ProposeResult, ReadIndexResult, TransferResult } from "./results.js";
+import type { ConfChangeResult, ProposeResult, ReadIndexResult, TransferResult } from "./results.js";
 import type { LogStorage, Snapshot } from "./storage.js";
 import { type HardState, type NodeId, type Role, type SoftState } from "./types.js";
 
@@ -20,6 +21,13 @@ import { type HardState, type NodeId, type Role, type SoftState } from "./types.
 export interface Ready {
   /** Present when role or leader changed since the last Ready. */
   readonly softState: SoftState | undefined;
+  /**
+   * Present when the configuration this node acts on changed since the last Ready (an entry
+   * appended, a truncation that reverted one, a snapshot installed): it may not be committed
+   * yet. A driver connects to new members at once; it is safe to drop connections to removed
+   * ones only when their removal commits (the config entry shows in committedEntries).
+   */
+  readonly membership: Membership | undefined;
   /** Present when term, vote or commit changed: persist it. */
   readonly hardState: HardState | undefined;
   /**
@@ -45,7 +53,10 @@ export interface NodeStatus {
   readonly applied: number;
   readonly lastIndex: number;
   readonly lastTerm: number;
-  readonly peers: readonly { id: NodeId; match: number; next: number; state: string; recentActive: boolean }[];
+  readonly peers: readonly { id: NodeId; voter: boolean; match: number; next: number; state: string; recentActive: boolean }[];
+  /** The configuration this node acts on, and the log index it comes from (0: bootstrap). */
+  readonly membership: Membership;
+  readonly membershipIndex: number;
   /** Leader only: the voter leadership is being handed to, or NONE. */
   readonly transferringTo: NodeId;
 }
@@ -62,12 +73,14 @@ export class RaftNode {
   private readonly raft: Raft;
   private prevHardState: HardState;
   private prevSoftState: SoftState;
+  private prevMembership: Membership;
   private inFlight: Ready | undefined;
 
   constructor(config: RaftConfig, storage: LogStorage) {
     this.raft = new Raft(resolveConfig(config), storage);
     this.prevHardState = storage.hardState();
     this.prevSoftState = this.softState();
+    this.prevMembership = this.raft.currentMembership();
   }
 
   get id(): NodeId {
@@ -102,6 +115,28 @@ export class RaftNode {
     return this.raft.transferLeadership(to);
   }
 
+  /**
+   * Propose a single-server membership change (leader only). It is in force as soon as it is
+   * appended; it is done when its config entry shows in committedEntries.
+   */
+  proposeConfChange(change: ConfChange): ConfChangeResult {
+    this.assertNoReadyInFlight("proposeConfChange");
+    return this.raft.proposeConfChange(change);
+  }
+
+  /** The configuration this node acts on (its log's latest, committed or not). */
+  membership(): Membership {
+    return this.raft.currentMembership();
+  }
+
+  /**
+   * The configuration in force at log index `index`, for a snapshot's metadata; `index` must
+   * be at or above the applied index (older ones are forgotten).
+   */
+  membershipAt(index: number): Membership {
+    return this.raft.log.membership.at(index);
+  }
+
   /** Request a linearizable read; the answer is a ReadState with this ctx in a later Ready. */
   readIndex(ctx: string): ReadIndexResult {
     this.assertNoReadyInFlight("readIndex");
@@ -120,7 +155,8 @@ export class RaftNode {
       r.log.pendingSnapshot !== undefined ||
       r.log.committed > r.log.applied ||
       this.hardStateChanged() ||
-      this.softStateChanged()
+      this.softStateChanged() ||
+      this.prevMembership !== r.currentMembership()
     );
   }
 
@@ -130,6 +166,7 @@ export class RaftNode {
     r.flushAppends();
     const rd: Ready = {
       softState: this.softStateChanged() ? this.softState() : undefined,
+      membership: this.prevMembership !== r.currentMembership() ? r.currentMembership() : undefined,
       hardState: this.hardStateChanged() ? this.hardState() : undefined,
       snapshot: r.log.pendingSnapshot,
       entries: r.log.unstableEntries(),
@@ -155,11 +192,13 @@ export class RaftNode {
     const r = this.raft;
     if (rd.hardState !== undefined) this.prevHardState = rd.hardState;
     if (rd.softState !== undefined) this.prevSoftState = rd.softState;
+    if (rd.membership !== undefined) this.prevMembership = rd.membership;
     if (rd.snapshot !== undefined) r.log.snapshotPersisted(rd.snapshot.meta.index);
     const lastEntry = rd.entries[rd.entries.length - 1];
     if (lastEntry !== undefined) r.log.stableTo(lastEntry.index);
     const lastApplied = rd.committedEntries[rd.committedEntries.length - 1];
     if (lastApplied !== undefined) r.log.applied = lastApplied.index;
+    r.log.membership.foldTo(r.log.applied);
     // The leader's own copy counts toward a majority only once it is durable.
     if (lastEntry !== undefined && r.maybeCommit()) r.broadcastAppend();
   }
@@ -177,6 +216,8 @@ export class RaftNode {
       lastIndex: r.log.lastIndex(),
       lastTerm: r.log.lastTerm(),
       peers: r.progressReport(),
+      membership: r.currentMembership(),
+      membershipIndex: r.log.membership.currentIndex(),
       transferringTo: r.leadTransferee,
     };
   }

@@ -12,10 +12,19 @@ import {
   type Message,
   type VoteRequest,
 } from "./messages.js";
+import {
+  applyConfChange,
+  bootstrapMembership,
+  describeMembership,
+  encodeMembership,
+  voterIds,
+  type ConfChange,
+  type Membership,
+} from "./membership.js";
 import { Progress } from "./progress.js";
 import { quorumValue, tallyVotes } from "./quorum.js";
 import { RaftLog } from "./raft-log.js";
-import { err, ok, type ProposeResult, type ReadIndexResult, type TransferResult } from "./results.js";
+import { err, ok, type ConfChangeResult, type ProposeResult, type ReadIndexResult, type TransferResult } from "./results.js";
 import type { LogStorage, SnapshotMeta } from "./storage.js";
 import { NONE, type NodeId, type Role } from "./types.js";
 
@@ -59,8 +68,14 @@ export class Raft {
   private randomizedElectionTimeout = 0;
   /** Votes received in the current (pre-)election, by voter. */
   private votes = new Map<NodeId, boolean>();
-  /** Leader only: replication state of each other voter. */
+  /**
+   * Leader only: replication state of every other member, voter or learner, and of a removed
+   * node until its removal commits (so it most likely learns of it).
+   */
   private progress = new Map<NodeId, Progress>();
+  /** The configuration this node acts on (the log's latest), and its voters, kept in step. */
+  private membership: Membership;
+  private voterList: NodeId[] = [];
   /** Leader only: proposals appended since the last flush, not yet sent to followers. */
   private appendsPending = false;
 
@@ -92,16 +107,42 @@ export class Raft {
     const hs = storage.hardState();
     this.term = hs.term;
     this.vote = hs.vote;
-    this.log = new RaftLog(storage, hs.commit, cfg.applied);
+    this.log = new RaftLog(storage, hs.commit, cfg.applied, bootstrapMembership(cfg.voters, cfg.addresses));
+    this.membership = this.log.membership.current();
+    this.voterList = voterIds(this.membership);
     this.becomeFollower(this.term, NONE);
   }
 
   get voters(): readonly NodeId[] {
-    return this.cfg.voters;
+    return this.voterList;
   }
 
-  private get peers(): NodeId[] {
-    return this.cfg.voters.filter((v) => v !== this.id);
+  /** The configuration this node acts on: its log's latest, committed or not. */
+  currentMembership(): Membership {
+    return this.membership;
+  }
+
+  private isVoter(id: NodeId): boolean {
+    return this.voterList.includes(id);
+  }
+
+  /**
+   * The log's configuration may have changed (an append, a truncation, a snapshot): act on the
+   * latest. A leader starts replicating to new members at once; it stops replicating to
+   * removed ones only when their removal commits (maybeCommit).
+   */
+  private syncMembership(): void {
+    const latest = this.log.membership.current();
+    if (latest === this.membership) return;
+    this.membership = latest;
+    this.voterList = voterIds(latest);
+    this.logger.info({ term: this.term, index: this.log.membership.currentIndex(), membership: describeMembership(latest) }, "configuration changed");
+    if (this.role !== "leader") return;
+    for (const m of latest.members) {
+      if (m.id !== this.id && !this.progress.has(m.id)) {
+        this.progress.set(m.id, new Progress(this.log.lastIndex() + 1, this.cfg.maxInflightMessages));
+      }
+    }
   }
 
   // ---- inputs -----------------------------------------------------------------------------
@@ -115,6 +156,9 @@ export class Raft {
     this.electionElapsed++;
     if (this.electionElapsed >= this.randomizedElectionTimeout) {
       this.electionElapsed = 0;
+      // Learners, removed nodes and nodes waiting to join never campaign: they cannot win, and
+      // a removed node's elections would only disturb the cluster it left.
+      if (!this.isVoter(this.id)) return;
       this.logger.info({ term: this.term, role: this.role }, "election timeout");
       this.campaign(this.cfg.preVote ? "pre-vote" : "vote");
     }
@@ -150,8 +194,17 @@ export class Raft {
       this.logger.warn({ type: m.type, to: m.to }, "dropping a message addressed to another node");
       return;
     }
-    if (!this.cfg.voters.includes(m.from) || m.from === this.id) {
-      this.logger.warn({ type: m.type, from: m.from }, "dropping a message from an unknown sender");
+    if (m.from === this.id) {
+      this.logger.warn({ type: m.type, from: m.from }, "dropping a message that claims to come from this node");
+      return;
+    }
+    // Messages from nodes outside our configuration are fine (a leader adding this node, a
+    // member this node has not heard of yet), except a request for votes: a voter answers only
+    // candidates its configuration has as voters, so a removed node that missed its removal
+    // cannot disrupt the cluster by raising terms (dissertation 4.2.3). A node with no
+    // configuration yet (joining) answers, but its vote counts for no one.
+    if (m.type === "VoteRequest" && this.voterList.length > 0 && !this.isVoter(m.from)) {
+      this.logger.debug({ from: m.from, term: m.term }, "ignoring a vote request from a node that is not a voter");
       return;
     }
 
@@ -247,7 +300,7 @@ export class Raft {
     if (this.role !== "leader") {
       return err({ type: "NotLeader", leaderId: this.leaderId === NONE ? undefined : this.leaderId });
     }
-    if (to === this.id || !this.progress.has(to)) return err({ type: "BadTransferTarget", to });
+    if (to === this.id || !this.progress.has(to) || !this.isVoter(to)) return err({ type: "BadTransferTarget", to });
     if (this.leadTransferee === to) return ok(undefined);
     this.logger.info({ term: this.term, to }, "transferring leadership");
     this.cfg.observer.leadershipTransferStarted?.(to);
@@ -255,6 +308,35 @@ export class Raft {
     this.transferElapsed = 0;
     this.maybeSendTimeoutNow();
     return ok(undefined);
+  }
+
+  /**
+   * Propose one single-server membership change (dissertation 4.1). It takes effect on this
+   * leader as soon as it is appended (and on each follower as soon as it is in its log). Only
+   * one change may be uncommitted at a time, and none before an entry of this leader's term
+   * has committed: without that rule a leader elected in the middle of a change could append
+   * a second one whose majorities do not overlap those of the first (the single-server bug
+   * Ongaro described on raft-dev in 2015). Both refusals are ConfChangePending: retry soon.
+   */
+  proposeConfChange(change: ConfChange): ConfChangeResult {
+    if (this.role !== "leader") {
+      return err({ type: "NotLeader", leaderId: this.leaderId === NONE ? undefined : this.leaderId });
+    }
+    if (this.leadTransferee !== NONE) return err({ type: "TransferInProgress", to: this.leadTransferee });
+    if (this.log.term(this.log.committed) !== this.term) {
+      return err({ type: "ConfChangePending", reason: "this leader has not committed an entry of its term yet" });
+    }
+    if (this.log.membership.currentIndex() > this.log.committed) {
+      return err({ type: "ConfChangePending", reason: `the change at index ${this.log.membership.currentIndex()} is not committed yet` });
+    }
+    const next = applyConfChange(this.membership, change);
+    if (!next.ok) return err({ type: "BadConfChange", reason: next.error });
+    const entry: Entry = { index: this.log.lastIndex() + 1, term: this.term, type: "config", data: encodeMembership(next.value) };
+    this.logger.info({ term: this.term, index: entry.index, change, membership: describeMembership(next.value) }, "proposing a membership change");
+    this.appendEntry(entry);
+    // Removing a slow voter may let older entries commit under the new majority.
+    if (this.maybeCommit()) this.broadcastAppend();
+    return ok({ index: entry.index, term: entry.term });
   }
 
   /** Send TimeoutNow once the transferee holds the whole log; else make sure it is being caught up. */
@@ -328,8 +410,8 @@ export class Raft {
     this.reset(this.term);
     this.role = "leader";
     this.leaderId = this.id;
-    for (const peer of this.peers) {
-      this.progress.set(peer, new Progress(this.log.lastIndex() + 1, this.cfg.maxInflightMessages));
+    for (const m of this.membership.members) {
+      if (m.id !== this.id) this.progress.set(m.id, new Progress(this.log.lastIndex() + 1, this.cfg.maxInflightMessages));
     }
     this.logger.info({ term: this.term, lastIndex: this.log.lastIndex() }, "became leader");
     this.cfg.observer.electionWon?.(this.term);
@@ -347,7 +429,8 @@ export class Raft {
     this.logger.info({ term: electionTerm, preVote: kind === "pre-vote", transfer: kind === "transfer" }, "starting election");
     this.cfg.observer.electionStarted?.(kind === "pre-vote" ? "pre-vote" : "vote", electionTerm);
     if (this.recordVote(this.id, true)) return; // a single-voter cluster wins at once
-    for (const peer of this.peers) {
+    for (const peer of this.voterList) {
+      if (peer === this.id) continue;
       this.send({
         type: "VoteRequest",
         from: this.id,
@@ -363,6 +446,8 @@ export class Raft {
 
   /** Count a vote; act on the outcome. Returns whether the election ended. */
   private recordVote(from: NodeId, granted: boolean): boolean {
+    // Only voters of this node's configuration count (a stale one may answer too).
+    if (!this.isVoter(from)) return false;
     if (!this.votes.has(from)) this.votes.set(from, granted);
     let yes = 0;
     let no = 0;
@@ -370,7 +455,7 @@ export class Raft {
       if (v) yes++;
       else no++;
     }
-    const outcome = tallyVotes(this.cfg.voters.length, yes, no);
+    const outcome = tallyVotes(this.voterList.length, yes, no);
     switch (outcome) {
       case "won":
         this.logger.info({ term: this.term, role: this.role, granted: yes, rejected: no }, "won election");
@@ -450,6 +535,7 @@ export class Raft {
         break;
       case "TimeoutNow":
         // Our leader (same term: step() dropped older ones) hands over: campaign at once.
+        if (!this.isVoter(this.id)) break; // a learner or removed node cannot take over
         this.logger.info({ term: this.term, from: m.from }, "leader asked this node to take over");
         this.campaign("transfer");
         break;
@@ -521,6 +607,7 @@ export class Raft {
       return;
     }
     const lastNew = this.log.maybeAppend(m.prevLogIndex, m.prevLogTerm, m.entries);
+    this.syncMembership();
     if (lastNew !== undefined) {
       this.log.commitTo(Math.min(m.leaderCommit, lastNew));
       reply({ success: true, matchIndex: lastNew, rejectedIndex: 0, conflictTerm: 0, conflictIndex: 0 });
@@ -613,6 +700,7 @@ export class Raft {
 
   private appendEntry(entry: Entry): void {
     this.log.append([entry]);
+    if (entry.type === "config") this.syncMembership();
     this.appendsPending = true;
     // A single voter needs nobody: its entries commit as soon as they are persisted (advance).
   }
@@ -622,7 +710,7 @@ export class Raft {
     if (!this.appendsPending) return;
     this.appendsPending = false;
     if (this.role !== "leader") return;
-    for (const peer of this.peers) {
+    for (const peer of this.progress.keys()) {
       while (this.sendAppend(peer, false)) {
         // until the window is full or everything is sent
       }
@@ -762,17 +850,17 @@ export class Raft {
     this.incomingSnapshot = undefined;
     this.logger.info({ index: m.meta.index, term: m.meta.term, bytes: data.length }, "installing the leader's snapshot");
     this.log.restore({ meta: m.meta, data });
+    this.syncMembership();
     this.cfg.observer.snapshotReceived?.(m.meta.index);
     reply(data.length, true);
   }
 
   broadcastAppend(): void {
-    for (const peer of this.peers) this.sendAppend(peer, true);
+    for (const peer of this.progress.keys()) this.sendAppend(peer, true);
   }
 
   private broadcastHeartbeat(): void {
-    for (const peer of this.peers) {
-      const pr = this.progress.get(peer)!;
+    for (const [peer, pr] of this.progress) {
       this.send({
         type: "Heartbeat",
         from: this.id,
@@ -792,7 +880,9 @@ export class Raft {
    */
   maybeCommit(): boolean {
     if (this.role !== "leader") return false;
-    const matches = this.cfg.voters.map((v) =>
+    // A leader that is not a voter of its configuration (it is removing itself) replicates
+    // and commits without counting its own copy (dissertation 4.2.2).
+    const matches = this.voterList.map((v) =>
       v === this.id ? this.log.persistedLastIndex() : (this.progress.get(v)?.match ?? 0),
     );
     const index = quorumValue(matches);
@@ -805,19 +895,48 @@ export class Raft {
       this.readsAwaitingCommit = [];
       for (const ctx of waiting) this.registerRead(ctx);
     }
+    if (this.log.membership.currentIndex() <= this.log.committed) this.membershipCommitted();
     return true;
   }
 
+  /**
+   * The latest configuration is committed: stop replicating to nodes it removed, and if this
+   * leader is one of them, hand over and step down (dissertation 4.2.2). The handover is a
+   * TimeoutNow to a voter holding the whole log, so the cluster need not wait for a timeout.
+   */
+  private membershipCommitted(): void {
+    for (const id of this.progress.keys()) {
+      if (!this.membership.members.some((m) => m.id === id)) this.progress.delete(id);
+    }
+    if (this.isVoter(this.id)) return;
+    let successor: NodeId = NONE;
+    let best = -1;
+    for (const v of this.voterList) {
+      const match = this.progress.get(v)?.match ?? 0;
+      if (match > best) {
+        best = match;
+        successor = v;
+      }
+    }
+    this.logger.info({ term: this.term, successor }, "stepping down: this leader's removal is committed");
+    this.broadcastAppend(); // let the others learn the commit index
+    if (successor !== NONE && best === this.log.lastIndex()) {
+      this.send({ type: "TimeoutNow", from: this.id, to: successor, term: this.term });
+    }
+    this.cfg.observer.steppedDown?.("removed", this.term);
+    this.becomeFollower(this.term, NONE);
+  }
+
   private quorumActive(): boolean {
-    let active = 1; // this leader
-    for (const pr of this.progress.values()) if (pr.recentActive) active++;
-    return tallyVotes(this.cfg.voters.length, active, 0) === "won";
+    let active = this.isVoter(this.id) ? 1 : 0; // this leader
+    for (const v of this.voterList) if (this.progress.get(v)?.recentActive === true) active++;
+    return tallyVotes(this.voterList.length, active, 0) === "won";
   }
 
   // ---- read index ---------------------------------------------------------------------------
 
   private registerRead(ctx: string): void {
-    if (this.cfg.voters.length === 1) {
+    if (this.voterList.length === 1 && this.isVoter(this.id)) {
       this.readStates.push({ ctx, index: this.log.committed });
       return;
     }
@@ -829,7 +948,7 @@ export class Raft {
   /** Release reads whose heartbeat round a majority (this leader included) has answered. */
   private releaseConfirmedReads(): void {
     if (this.pendingReads.length === 0) return;
-    const acked = this.cfg.voters.map((v) => (v === this.id ? this.readSeq : (this.readAcks.get(v) ?? 0)));
+    const acked = this.voterList.map((v) => (v === this.id ? this.readSeq : (this.readAcks.get(v) ?? 0)));
     const confirmed = quorumValue(acked);
     while (this.pendingReads.length > 0 && this.pendingReads[0]!.seq <= confirmed) {
       const read = this.pendingReads.shift()!;
@@ -846,9 +965,10 @@ export class Raft {
   }
 
   /** What a leader knows of each follower, for status reports. */
-  progressReport(): { id: NodeId; match: number; next: number; state: string; recentActive: boolean }[] {
+  progressReport(): { id: NodeId; voter: boolean; match: number; next: number; state: string; recentActive: boolean }[] {
     return [...this.progress.entries()].map(([id, pr]) => ({
       id,
+      voter: this.isVoter(id),
       match: pr.match,
       next: pr.next,
       state: pr.state,

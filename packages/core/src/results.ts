@@ -27,11 +27,29 @@ export interface BadTransferTarget {
   readonly to: NodeId;
 }
 
+/**
+ * A membership change cannot be proposed yet: the previous one is not committed, or this
+ * leader has not committed an entry of its own term. Retry shortly.
+ */
+export interface ConfChangePending {
+  readonly type: "ConfChangePending";
+  readonly reason: string;
+}
+
+/** The change does not apply to the current membership (adding a member twice, removing the last voter...). */
+export interface BadConfChange {
+  readonly type: "BadConfChange";
+  readonly reason: string;
+}
+
 export type ProposeError = NotLeader | TransferInProgress;
 export type ProposeResult = Result<Proposed, ProposeError>;
 
 export type ReadIndexError = NotLeader;
 export type ReadIndexResult = Result<void, ReadIndexError>;
+
+export type ConfChangeError = NotLeader | TransferInProgress | ConfChangePending | BadConfChange;
+export type ConfChangeResult = Result<Proposed, ConfChangeError>;
 
 export type TransferError = NotLeader | BadTransferTarget;
 export type TransferResult = Result<void, TransferError>;

@@ -1,10 +1,17 @@
 import type { Entry } from "./entry.js";
+import type { Membership } from "./membership.js";
 import type { HardState } from "./types.js";
 
 /** The last index and term a snapshot covers: the state machine after applying up to `index`. */
 export interface SnapshotMeta {
   readonly index: number;
   readonly term: number;
+  /**
+   * The configuration in force at `index` (RaftNode.membershipAt), which the compacted log no
+   * longer holds. Absent only in snapshots written before membership changes existed: the
+   * bootstrap voters then.
+   */
+  readonly membership?: Membership;
 }
 
 /** A state machine snapshot: opaque bytes to Raft. */
@@ -40,6 +47,11 @@ export interface LogStorage {
    * maxBytes (see entrySize).
    */
   entries(lo: number, hi: number, maxBytes: number): Entry[];
+  /**
+   * Every entry of type "config" in [firstIndex(), lastIndex()], in index order. There are few
+   * (one per membership change since the log was last compacted); read once at start-up.
+   */
+  configEntries(): Entry[];
   /** The latest snapshot's index and term, or undefined when there is none. */
   snapshotMeta(): SnapshotMeta | undefined;
   /** The latest snapshot with its data, or undefined when there is none. */

@@ -54,8 +54,8 @@ describe("config validation", () => {
     expect(e.message).toMatch(/duplicate/i);
   });
 
-  it("rejects an empty voter list", () => {
-    rejects(base({ voters: [] }), "voters");
+  it("accepts an empty voter list (a node joining an existing cluster)", () => {
+    expect(resolveConfig(base({ voters: [] })).voters).toEqual([]);
   });
 
   it("rejects voter ids that are not positive integers", () => {

@@ -24,7 +24,14 @@ export interface HarnessNode {
   installed: Snapshot[];
 }
 
-export type HarnessOptions = Partial<Omit<RaftConfig, "id" | "voters" | "rng">> & { seed?: number };
+export type HarnessOptions = Partial<Omit<RaftConfig, "id" | "voters" | "rng">> & {
+  seed?: number;
+  /**
+   * The nodes that bootstrap the cluster (default: all). The others start with no
+   * configuration, as nodes waiting to join do.
+   */
+  bootstrapVoters?: NodeId[];
+};
 
 /**
  * A small synchronous cluster for unit tests: messages go into one queue and are delivered by
@@ -52,7 +59,8 @@ export class TestCluster {
   }
 
   private makeRaft(id: NodeId, storage: MemoryStorage): RaftNode {
-    const { seed, ...rest } = this.opts;
+    const { seed, bootstrapVoters, ...rest } = this.opts;
+    const voters = bootstrapVoters === undefined ? this.ids : bootstrapVoters.includes(id) ? bootstrapVoters : [];
     return new RaftNode(
       {
         electionTicks: 10,
@@ -61,7 +69,7 @@ export class TestCluster {
         applied: storage.snapshotMeta()?.index ?? 0,
         ...rest,
         id,
-        voters: this.ids,
+        voters,
         rng: new SeededRng((seed ?? 1) * 1000 + id),
       },
       storage,

@@ -15,7 +15,7 @@ const termsArb = fc
 function logWithTerms(terms: number[]): RaftLog {
   const s = new MemoryStorage();
   s.persist(undefined, terms.map((term, i) => ({ index: i + 1, term, type: "normal", data: new Uint8Array(0) })));
-  return new RaftLog(s, 0, 0);
+  return new RaftLog(s, 0, 0, { members: [] });
 }
 
 const termAt = (terms: number[], i: number) => (i === 0 ? 0 : terms[i - 1]!);

@@ -1,4 +1,5 @@
 import { entrySize, type Entry, type EntryType } from "../entry.js";
+import { encodeMembership, type Membership } from "../membership.js";
 import type { Snapshot, Storage } from "../storage.js";
 import { EMPTY_HARD_STATE, type HardState } from "../types.js";
 
@@ -128,11 +129,16 @@ class Check {
     if (actual === undefined) this.fail(`${what}: expected a snapshot at ${expected.meta.index}, got none`);
     this.equal(actual.meta.index, expected.meta.index, `${what}: meta.index`);
     this.equal(actual.meta.term, expected.meta.term, `${what}: meta.term`);
+    this.equal(showMembership(actual.meta.membership), showMembership(expected.meta.membership), `${what}: meta.membership`);
     this.equal(actual.data.byteLength, expected.data.byteLength, `${what}: data length`);
     for (let i = 0; i < expected.data.byteLength; i++) {
       if (actual.data[i] !== expected.data[i]) this.fail(`${what}: data byte ${i} differs`);
     }
   }
+}
+
+function showMembership(m: Membership | undefined): string {
+  return m === undefined ? "none" : m.members.map((x) => `${x.id}:${x.role}:${x.address}`).join(",");
 }
 
 function show(value: unknown): string {
@@ -487,6 +493,32 @@ const snapshotData = defineCase("snapshot data round-trips exactly, empty or lar
   check.snapshot(s.snapshot(), big, "a 1 MB snapshot");
 });
 
+function configEntry(index: number, term: number, ids: number[]): Entry {
+  const membership: Membership = { members: ids.map((id) => ({ id, role: "voter", address: `10.0.0.${id}:5000` })) };
+  return { index, term, type: "config", data: encodeMembership(membership) };
+}
+
+const configEntriesTracked = defineCase("configEntries() lists the config entries still in the log", (s, check) => {
+  const c2 = configEntry(2, 1, [1, 2]);
+  const c4 = configEntry(4, 1, [1, 2, 3]);
+  s.persist(undefined, [...run(1, [1]), c2, ...run(3, [1]), c4, ...run(5, [1, 1])]);
+  check.entries(s.configEntries(), [c2, c4], "configEntries() after appending two");
+  const c5 = configEntry(5, 2, [1, 2, 3, 4]);
+  s.persist(undefined, [c5]); // overwrites 5 and 6
+  check.entries(s.configEntries(), [c2, c4, c5], "configEntries() after overwriting from 5 with one");
+  s.persist(undefined, run(4, [3])); // overwrites 4 and 5: both config entries go
+  check.entries(s.configEntries(), [c2], "configEntries() after overwriting both");
+  const withMembership: Snapshot = {
+    meta: { index: 3, term: 1, membership: { members: [{ id: 1, role: "voter", address: "a" }, { id: 7, role: "learner", address: "b" }] } },
+    data: new Uint8Array([1, 2, 3]),
+  };
+  s.saveSnapshot(withMembership);
+  check.snapshot(s.snapshot(), withMembership, "snapshot() with a membership");
+  check.equal(showMembership(s.snapshotMeta()?.membership), showMembership(withMembership.meta.membership), "snapshotMeta().membership");
+  s.compact(3);
+  check.entries(s.configEntries(), [], "configEntries() after compacting the one left");
+});
+
 /** Every case, in a stable order. Each uses a fresh storage from `make`. */
 export const storageConformanceCases: readonly StorageConformanceCase[] = [
   emptyStorage,
@@ -506,6 +538,7 @@ export const storageConformanceCases: readonly StorageConformanceCase[] = [
   snapshotReplacesLog,
   olderSnapshotRefused,
   snapshotData,
+  configEntriesTracked,
 ];
 
 /**

@@ -1,0 +1,234 @@
+import { describe, expect, it } from "vitest";
+import { voterIds, type ConfChange, type Membership, type Message, type NodeId } from "../src/index.js";
+import { TestCluster } from "./harness.js";
+
+const voters = (m: Membership): NodeId[] => voterIds(m);
+const learners = (m: Membership): NodeId[] => m.members.filter((x) => x.role === "learner").map((x) => x.id);
+
+/** Propose a change on the leader and settle; throws if refused. Returns the entry's index. */
+function change(c: TestCluster, leader: NodeId, ch: ConfChange): number {
+  const r = c.raft(leader).proposeConfChange(ch);
+  if (!r.ok) throw new Error(`change refused: ${JSON.stringify(r.error)}`);
+  c.stabilize();
+  return r.value.index;
+}
+
+/** Tick only `ids` (the others are cut off or idle) until one of them leads; returns it. */
+function electAmong(c: TestCluster, ids: NodeId[], deliver: (m: Message) => boolean = () => true): NodeId {
+  for (let i = 0; i < 1000; i++) {
+    for (const id of ids) c.tick(id);
+    c.deliverAll(deliver);
+    const leader = ids.find((id) => c.raft(id).status().role === "leader");
+    if (leader !== undefined) return leader;
+  }
+  throw new Error(`none of ${ids.join(", ")} became leader`);
+}
+
+describe("membership changes", () => {
+  it("a node with no configuration (joining) never campaigns", () => {
+    const c = new TestCluster([1, 2, 3, 4], { bootstrapVoters: [1, 2, 3] });
+    c.tick(4, 200);
+    const st = c.raft(4).status();
+    expect(st.role).toBe("follower");
+    expect(st.term).toBe(0);
+    expect(c.sent.filter((m) => m.from === 4)).toHaveLength(0);
+  });
+
+  it("a learner catches up, does not count toward quorum, and never campaigns", () => {
+    const c = new TestCluster([1, 2, 3, 4], { bootstrapVoters: [1, 2, 3] });
+    expect(c.elect(1)).toBe(true);
+    c.propose(1, "before");
+    change(c, 1, { type: "addLearner", id: 4, address: "n4" });
+    c.propose(1, "after");
+    expect(c.appliedData(4)).toEqual(["before", "after"]);
+    expect(learners(c.raft(4).status().membership)).toEqual([4]);
+
+    // Voters 2 and 3 down: the learner's acknowledgement must not make a majority.
+    c.isolate(2);
+    c.isolate(3);
+    const r = c.raft(1).propose(new TextEncoder().encode("no quorum"));
+    expect(r.ok).toBe(true);
+    c.stabilize();
+    expect(c.raft(4).status().lastIndex).toBe(c.raft(1).status().lastIndex);
+    expect(c.raft(1).status().commit).toBeLessThan(c.raft(1).status().lastIndex);
+
+    // The learner hears nothing from a leader for a long time: it stays a follower in term 1... of its leader.
+    c.heal();
+    c.isolate(4);
+    const term = c.raft(4).status().term;
+    c.tick(4, 200);
+    expect(c.raft(4).status().role).toBe("follower");
+    expect(c.raft(4).status().term).toBe(term);
+  });
+
+  it("promoting a learner makes it count: four voters need three", () => {
+    const c = new TestCluster([1, 2, 3, 4], { bootstrapVoters: [1, 2, 3] });
+    expect(c.elect(1)).toBe(true);
+    change(c, 1, { type: "addLearner", id: 4, address: "n4" });
+    change(c, 1, { type: "addVoter", id: 4 });
+    for (const id of [1, 2, 3, 4]) expect(voters(c.raft(id).status().membership)).toEqual([1, 2, 3, 4]);
+    expect(c.raft(1).status().membership.members.find((m) => m.id === 4)?.address).toBe("n4");
+
+    c.isolate(3);
+    c.isolate(4);
+    const before = c.raft(1).status().commit;
+    c.raft(1).propose(new TextEncoder().encode("two of four"));
+    c.stabilize();
+    expect(c.raft(1).status().commit).toBe(before);
+    c.heal();
+    c.tick(1, 2);
+    c.stabilize();
+    expect(c.raft(1).status().commit).toBe(c.raft(1).status().lastIndex);
+
+    // The new voter can now lead.
+    expect(c.raft(1).transferLeadership(4).ok).toBe(true);
+    c.stabilize();
+    expect(c.leader()).toBe(4);
+  });
+
+  it("allows one uncommitted change at a time, and none before the leader commits in its term", () => {
+    const c = new TestCluster([1, 2, 3, 4, 5], { bootstrapVoters: [1, 2, 3] });
+    expect(c.elect(1)).toBe(true);
+    c.isolate(2);
+    c.isolate(3);
+    const first = c.raft(1).proposeConfChange({ type: "addLearner", id: 4, address: "n4" });
+    expect(first.ok).toBe(true);
+    c.stabilize();
+    const second = c.raft(1).proposeConfChange({ type: "addLearner", id: 5, address: "n5" });
+    expect(second.ok ? undefined : second.error.type).toBe("ConfChangePending");
+
+    // A new leader has not committed its no-op yet: it must wait for it.
+    c.heal();
+    c.isolate(1);
+    const leader = electAmong(c, [2, 3], (m) => m.type === "VoteRequest" || m.type === "VoteResponse");
+    const early = c.raft(leader).proposeConfChange({ type: "addLearner", id: 5, address: "n5" });
+    expect(early.ok ? undefined : early.error.type).toBe("ConfChangePending");
+    c.stabilize();
+    expect(c.raft(leader).proposeConfChange({ type: "addLearner", id: 5, address: "n5" }).ok).toBe(true);
+  });
+
+  it("refuses changes that do not apply, naming why", () => {
+    const c = new TestCluster([1, 2], { bootstrapVoters: [1, 2] });
+    expect(c.elect(1)).toBe(true);
+    const cases: [ConfChange, RegExp][] = [
+      [{ type: "addLearner", id: 2, address: "x" }, /already a voter/],
+      [{ type: "addVoter", id: 2 }, /already a voter/],
+      [{ type: "addVoter", id: 7 }, /give its address/],
+      [{ type: "remove", id: 9 }, /not a member/],
+      [{ type: "addLearner", id: 0, address: "x" }, /positive integer/],
+    ];
+    for (const [ch, why] of cases) {
+      const r = c.raft(1).proposeConfChange(ch);
+      expect(r.ok).toBe(false);
+      if (!r.ok && r.error.type === "BadConfChange") expect(r.error.reason).toMatch(why);
+      else throw new Error(`expected BadConfChange for ${JSON.stringify(ch)}`);
+    }
+    change(c, 1, { type: "remove", id: 2 });
+    const last = c.raft(1).proposeConfChange({ type: "remove", id: 1 });
+    expect(!last.ok && last.error.type === "BadConfChange" && /last voter/.test(last.error.reason)).toBe(true);
+  });
+
+  it("a configuration is in force once appended, and a truncated one reverts to the one before", () => {
+    const c = new TestCluster([1, 2, 3, 4, 5, 6], { bootstrapVoters: [1, 2, 3, 4, 5] });
+    expect(c.elect(1)).toBe(true);
+    // Only node 2 receives the change; it cannot commit (two of five).
+    for (const to of [3, 4, 5]) c.cutLink(1, to);
+    expect(c.raft(1).proposeConfChange({ type: "addLearner", id: 6, address: "n6" }).ok).toBe(true);
+    c.stabilize();
+    expect(learners(c.raft(2).status().membership)).toEqual([6]);
+    expect(c.raft(2).status().commit).toBeLessThan(c.raft(2).status().lastIndex);
+
+    // Nodes 3-5 elect a leader whose log overwrites node 2's uncommitted change.
+    c.heal();
+    c.isolate(1);
+    c.isolate(2);
+    const leader = electAmong(c, [3, 4, 5]);
+    c.propose(leader, "new term");
+    c.heal();
+    c.isolate(1);
+    c.tick(leader, 2);
+    c.stabilize();
+    expect(c.appliedData(2)).toContain("new term");
+    expect(c.raft(2).status().membership.members.map((m) => m.id)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it("a leader that removes itself commits the change without its own vote, hands over, and never campaigns again", () => {
+    const c = new TestCluster(3);
+    expect(c.elect(1)).toBe(true);
+    c.propose(1, "x");
+    change(c, 1, { type: "remove", id: 1 });
+    expect(c.raft(1).status().role).toBe("follower");
+    const leader = c.leader();
+    expect(leader === 2 || leader === 3).toBe(true); // by TimeoutNow, without a timeout
+    for (const id of [2, 3]) expect(voters(c.raft(id).status().membership)).toEqual([2, 3]);
+    c.propose(leader!, "after");
+    const term = c.raft(1).status().term;
+    const sentBefore = c.sent.length;
+    c.isolate(1);
+    c.tick(1, 300);
+    expect(c.raft(1).status().term).toBe(term);
+    expect(c.sent.slice(sentBefore).filter((m) => m.from === 1)).toHaveLength(0);
+  });
+
+  it("a removed node that missed its removal cannot disrupt the cluster", () => {
+    const c = new TestCluster(3, { preVote: false });
+    expect(c.elect(1)).toBe(true);
+    c.isolate(3);
+    change(c, 1, { type: "remove", id: 3 });
+    const term = c.raft(1).status().term;
+    c.heal();
+    // Node 3 still thinks it is a voter; without pre-vote it raises its term and asks for votes.
+    for (let i = 0; i < 50; i++) {
+      c.tick(3, 5);
+      c.tick(1);
+      c.stabilize();
+    }
+    expect(c.raft(3).status().term).toBeGreaterThan(term);
+    expect(c.raft(1).status().role).toBe("leader");
+    expect(c.raft(1).status().term).toBe(term);
+    expect(c.raft(2).status().term).toBe(term);
+    expect(c.raft(1).status().peers.map((p) => p.id)).toEqual([2]);
+  });
+
+  it("a snapshot carries the membership to a node that joins after compaction, and restarts keep it", () => {
+    const c = new TestCluster([1, 2, 3, 4], { bootstrapVoters: [1, 2, 3], maxBytesPerMessage: 64 });
+    expect(c.elect(1)).toBe(true);
+    change(c, 1, { type: "remove", id: 3 });
+    for (let i = 0; i < 5; i++) c.propose(1, `w${i}`);
+    const st = c.raft(1).status();
+    const storage = c.node(1).storage;
+    storage.saveSnapshot({
+      meta: { index: st.applied, term: storage.term(st.applied)!, membership: c.raft(1).membershipAt(st.applied) },
+      data: new Uint8Array([1, 2, 3]),
+    });
+    storage.compact(st.applied);
+    expect(storage.configEntries()).toHaveLength(0);
+
+    change(c, 1, { type: "addLearner", id: 4, address: "n4" });
+    for (let i = 0; i < 20 && c.node(4).installed.length === 0; i++) {
+      c.tick(1);
+      c.stabilize();
+    }
+    expect(c.node(4).installed).toHaveLength(1);
+    c.tick(1, 2);
+    c.stabilize();
+    expect(voters(c.raft(4).status().membership)).toEqual([1, 2]);
+    expect(learners(c.raft(4).status().membership)).toEqual([4]);
+
+    // Restarted, node 4 rebuilds it from its snapshot and log; node 1 from its config entry.
+    c.restart(4);
+    c.restart(1);
+    expect(voters(c.raft(4).status().membership)).toEqual([1, 2]);
+    expect(learners(c.raft(4).status().membership)).toEqual([4]);
+    expect(learners(c.raft(1).status().membership)).toEqual([4]);
+    expect(c.raft(1).membershipAt(st.applied).members.map((m) => m.id)).toEqual([1, 2]);
+  });
+
+  it("a transfer cannot target a learner", () => {
+    const c = new TestCluster([1, 2, 3, 4], { bootstrapVoters: [1, 2, 3] });
+    expect(c.elect(1)).toBe(true);
+    change(c, 1, { type: "addLearner", id: 4, address: "n4" });
+    const r = c.raft(1).transferLeadership(4);
+    expect(r.ok ? undefined : r.error.type).toBe("BadTransferTarget");
+  });
+});
