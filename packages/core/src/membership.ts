@@ -94,7 +94,7 @@ export function decodeMembership(bytes: Uint8Array): Membership {
   try {
     doc = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch (e) {
-    throw new Error(`configuration entry is not valid JSON: ${(e as Error).message}`);
+    throw new Error(`configuration entry is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
   const o = doc as { v?: unknown; members?: unknown };
   if (typeof o !== "object" || o === null || o.v !== 1 || !Array.isArray(o.members)) {
