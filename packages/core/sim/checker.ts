@@ -14,7 +14,7 @@ export class Violation extends Error {
 /** A 53-bit-safe digest of an entry's content (term, type and data), for cheap comparison. */
 export function entryDigest(e: Entry): number {
   let h = fnv(0x811c9dc5, e.term);
-  h = fnv(h, e.type === "noop" ? 1 : 2);
+  h = fnv(h, e.type === "noop" ? 1 : e.type === "normal" ? 2 : 3);
   for (let i = 0; i < e.data.length; i++) h = fnvByte(h, e.data[i]!);
   return h;
 }
@@ -139,6 +139,11 @@ export class SafetyChecker {
     n.commit = n.persisted.commit;
     n.applied = applied;
     n.role = "follower";
+  }
+
+  /** The node's storage was replaced by an empty one (a new machine under a removed node's id). */
+  onWipe(id: NodeId): void {
+    this.nodes.set(id, { log: new PersistedLog(), persisted: { term: 0, vote: NONE, commit: 0 }, term: 0, commit: 0, applied: 0, role: "follower" });
   }
 
   /** The node durably wrote a Ready's hard state and entries. */

@@ -70,7 +70,7 @@ function summary(r: SimResult): string {
   const s = r.stats;
   return (
     `${s.ms} ms simulated, ${s.messagesSent} messages (${s.messagesDropped} dropped, ${s.messagesDuplicated} duplicated), ` +
-    `${s.crashes} crashes, ${s.partitions} partitions, ${s.transfers} leadership transfers, ${s.snapshotsTaken} snapshots taken, ${s.snapshotsInstalled} installed, ${s.leaderTerms} leader terms, ${s.writesAcked} writes acked, ` +
+    `${s.crashes} crashes, ${s.partitions} partitions, ${s.transfers} leadership transfers, ${s.membershipChanges} membership changes (${s.wipes} wiped), ${s.snapshotsTaken} snapshots taken, ${s.snapshotsInstalled} installed, ${s.leaderTerms} leader terms, ${s.writesAcked} writes acked, ` +
     `${s.readsChecked} reads checked, commit ${s.finalCommit}, ${s.checks} checks`
   );
 }
@@ -135,17 +135,20 @@ function finish(): void {
       crashes: t.crashes + r.stats.crashes,
       partitions: t.partitions + r.stats.partitions,
       transfers: t.transfers + r.stats.transfers,
+      membershipChanges: t.membershipChanges + r.stats.membershipChanges,
+      wipes: t.wipes + r.stats.wipes,
       snapshotsTaken: t.snapshotsTaken + r.stats.snapshotsTaken,
       snapshotsInstalled: t.snapshotsInstalled + r.stats.snapshotsInstalled,
       writes: t.writes + r.stats.writesAcked,
       reads: t.reads + r.stats.readsChecked,
       checks: t.checks + r.stats.checks,
     }),
-    { messages: 0, crashes: 0, partitions: 0, transfers: 0, snapshotsTaken: 0, snapshotsInstalled: 0, writes: 0, reads: 0, checks: 0 },
+    { messages: 0, crashes: 0, partitions: 0, transfers: 0, membershipChanges: 0, wipes: 0, snapshotsTaken: 0, snapshotsInstalled: 0, writes: 0, reads: 0, checks: 0 },
   );
   console.log(
     `sim: ${results.length} runs (seeds ${start}..${start + count - 1}, nodes ${sizes.join(",")}): ` +
       `${total.messages} messages, ${total.crashes} crashes, ${total.partitions} partitions, ${total.transfers} leadership transfers, ` +
+      `${total.membershipChanges} membership changes (${total.wipes} nodes wiped and re-added), ` +
       `${total.snapshotsTaken} snapshots taken and ${total.snapshotsInstalled} installed by lagging followers, ` +
       `${total.writes} writes acked, ${total.reads} linearizable reads checked, ${total.checks} safety checks`,
   );

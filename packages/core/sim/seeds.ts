@@ -5,6 +5,7 @@ import { runSimulation, type SimOptions, type SimResult } from "./simulation.js"
 export const INJECTABLE_BUGS: Record<string, TestingBugs> = {
   "vote-twice": { voteTwicePerTerm: true },
   "commit-old-term": { commitOldTermByCount: true },
+  "concurrent-conf-changes": { concurrentConfChanges: true },
 };
 
 export interface SeedJob {

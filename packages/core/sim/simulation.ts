@@ -1,7 +1,10 @@
 import {
+  describeMembership,
   MemoryStorage,
   RaftNode,
   SeededRng,
+  voterIds,
+  type ConfChange,
   type Entry,
   type Logger,
   type Message,
@@ -39,6 +42,10 @@ export interface SimStats {
   partitions: number;
   /** Leadership transfers asked of a leader (whether or not they succeeded). */
   transfers: number;
+  /** Membership changes a leader accepted (add learner, promote, add voter, remove). */
+  membershipChanges: number;
+  /** Removed nodes whose storage was wiped before they were added back, as a new machine would be. */
+  wipes: number;
   /** Snapshots nodes took of their state machine (and compacted behind). */
   snapshotsTaken: number;
   /** Snapshots followers received from a leader and installed. */
@@ -64,7 +71,9 @@ export interface SimResult {
 
 interface SimNode {
   readonly id: NodeId;
-  readonly storage: MemoryStorage;
+  storage: MemoryStorage;
+  /** The voters it bootstraps with: the initial cluster's, or none for a spare or a wiped node (it joins). */
+  bootstrap: NodeId[];
   raft: RaftNode | undefined;
   readonly tickPhase: number;
   restarts: number;
@@ -140,6 +149,8 @@ export class Simulation {
     crashes: 0,
     partitions: 0,
     transfers: 0,
+    membershipChanges: 0,
+    wipes: 0,
     snapshotsTaken: 0,
     snapshotsInstalled: 0,
     leaderTerms: 0,
@@ -162,7 +173,10 @@ export class Simulation {
     this.livenessBoundMs = opts.livenessBoundMs ?? 5000;
     this.electionTicks = opts.electionTicks ?? 10;
     this.heartbeatTicks = opts.heartbeatTicks ?? 2;
-    this.ids = Array.from({ length: opts.nodes }, (_, i) => i + 1);
+    // Nodes 1..n start the cluster; spares (0 to 2 per seed) start empty, waiting to be added.
+    const spares = new SeededRng(mix(opts.seed, 7)).pick([0, 1, 2]);
+    this.ids = Array.from({ length: opts.nodes + spares }, (_, i) => i + 1);
+    const initial = this.ids.slice(0, opts.nodes);
     this.net = new SimNetwork(new SeededRng(mix(opts.seed, 1)));
     this.faultRng = new SeededRng(mix(opts.seed, 2));
     this.clientRng = new SeededRng(mix(opts.seed, 3));
@@ -184,6 +198,7 @@ export class Simulation {
       const node: SimNode = {
         id,
         storage: new MemoryStorage(),
+        bootstrap: id <= opts.nodes ? initial : [],
         raft: undefined,
         tickPhase: phaseRng.int(this.tickMs),
         restarts: 0,
@@ -283,7 +298,7 @@ export class Simulation {
     node.raft = new RaftNode(
       {
         id: node.id,
-        voters: this.ids,
+        voters: node.bootstrap,
         electionTicks: this.electionTicks,
         ...this.variant,
         heartbeatTicks: this.heartbeatTicks,
@@ -376,7 +391,10 @@ export class Simulation {
     if (applied - last < this.snapshotEvery) return;
     const term = node.storage.term(applied);
     if (term === undefined) return; // applied is past the stored log (cannot happen after advance)
-    node.storage.saveSnapshot({ meta: { index: applied, term }, data: digestBytes(node.applied, applied) });
+    node.storage.saveSnapshot({
+      meta: { index: applied, term, membership: raft.membershipAt(applied) },
+      data: digestBytes(node.applied, applied),
+    });
     node.storage.compact(Math.max(node.storage.firstIndex() - 1, applied - this.snapshotKeep));
     this.stats.snapshotsTaken++;
   }
@@ -462,7 +480,7 @@ export class Simulation {
       this.net.cutLink(from, to);
       this.stats.partitions++;
       this.at(this.now + this.faultRng.between(200, 1500), () => this.healLinks());
-    } else if (r < 0.8 && leaders.length > 0) {
+    } else if (r < 0.75 && leaders.length > 0) {
       // Not a fault but an operator's act, racing with the faults: hand leadership over.
       const leader = this.faultRng.pick(leaders);
       const to = this.faultRng.pick(this.ids.filter((x) => x !== leader.id));
@@ -470,6 +488,8 @@ export class Simulation {
       leader.raft!.transferLeadership(to);
       this.stats.transfers++;
       this.drive(leader);
+    } else if (r < 0.9 && leaders.length > 0) {
+      this.changeMembership(this.faultRng.pick(leaders));
     } else {
       const faults: LinkFaults = {
         drop: this.faultRng.float() * 0.2,
@@ -484,6 +504,67 @@ export class Simulation {
       });
     }
     this.scheduleNextFault(this.now);
+  }
+
+  /**
+   * An operator's membership change at a leader, racing with the faults: add a learner (a
+   * removed node sometimes wiped first, as a replacement machine would be), promote one, add a
+   * voter directly, or remove a member, the leader itself included. The leader may refuse
+   * (a change pending, or its term has nothing committed yet): that is part of the test.
+   */
+  private changeMembership(leader: SimNode): void {
+    const raft = leader.raft!;
+    const st = raft.status();
+    const m = st.membership;
+    // Wiping an outsider is safe only once its removal is committed (see wipe()).
+    const committed = st.membershipIndex <= st.commit;
+    const isMember = (id: NodeId) => m.members.some((x) => x.id === id);
+    const outsiders = this.ids.filter((id) => !isMember(id));
+    const learners = m.members.filter((x) => x.role === "learner").map((x) => x.id);
+    const voters = voterIds(m);
+    const options: (() => ConfChange)[] = [];
+    if (outsiders.length > 0) {
+      options.push(() => {
+        const id = this.faultRng.pick(outsiders);
+        if (committed && this.faultRng.chance(0.5)) this.wipe(this.nodes.get(id)!);
+        return { type: "addLearner", id, address: `sim-${id}` };
+      });
+      options.push(() => ({ type: "addVoter", id: this.faultRng.pick(outsiders), address: "direct" }));
+    }
+    if (learners.length > 0) {
+      options.push(() => ({ type: "addVoter", id: this.faultRng.pick(learners) }));
+      options.push(() => ({ type: "remove", id: this.faultRng.pick(learners) }));
+    }
+    if (voters.length > 2) {
+      options.push(() => ({ type: "remove", id: this.faultRng.chance(0.3) && voters.includes(leader.id) ? leader.id : this.faultRng.pick(voters) }));
+    }
+    if (options.length === 0) return;
+    const change = this.faultRng.pick(options)();
+    const r = raft.proposeConfChange(change);
+    this.trace(`${this.stamp()} MEMBERSHIP n${leader.id} ${JSON.stringify(change)} from ${describeMembership(m)}: ${r.ok ? `appended at ${r.value.index}` : r.error.type}`);
+    if (r.ok) this.stats.membershipChanges++;
+    this.drive(leader);
+  }
+
+  /**
+   * Replace a node that is not a member with an empty machine: new storage, no configuration
+   * (it joins). Safe only for a node outside every configuration that can still elect a
+   * leader. A committed configuration without it guarantees that: once a configuration
+   * commits, a candidate whose log lacks it cannot win (any majority of the configuration
+   * before it overlaps a majority of it, in a node with a longer log), and by induction no
+   * older one can either.
+   */
+  private wipe(node: SimNode): void {
+    this.trace(`${this.stamp()} n${node.id} WIPED (a new machine with the same id)`);
+    node.raft = undefined;
+    node.storage = new MemoryStorage();
+    node.bootstrap = [];
+    node.applied = [];
+    node.pendingWrites.clear();
+    node.pendingReads.clear();
+    this.checker.onWipe(node.id);
+    this.stats.wipes++;
+    this.restart(node);
   }
 
   private healLinks(): void {
@@ -516,19 +597,27 @@ export class Simulation {
     for (const node of this.nodes.values()) this.restart(node);
   }
 
-  /** A leader known to every node, within the bound. */
+  /**
+   * A leader known to every member of its configuration (nodes outside it, never added or
+   * removed, follow no one), or undefined.
+   */
   private stableLeader(): NodeId | undefined {
-    let leader: NodeId | undefined;
-    let term: number | undefined;
+    let newest: { id: NodeId; term: number } | undefined;
     for (const node of this.nodes.values()) {
       const st = node.raft?.status();
-      if (st === undefined || st.leaderId === 0) return undefined;
-      if (leader === undefined) {
-        leader = st.leaderId;
-        term = st.term;
-      } else if (leader !== st.leaderId || term !== st.term) return undefined;
+      if (st?.role === "leader" && (newest === undefined || st.term > newest.term)) newest = { id: node.id, term: st.term };
     }
-    return leader;
+    if (newest === undefined) return undefined;
+    for (const id of this.members(newest.id)) {
+      const st = this.nodes.get(id)!.raft?.status();
+      if (st === undefined || st.leaderId !== newest.id || st.term !== newest.term) return undefined;
+    }
+    return newest.id;
+  }
+
+  /** The members of the configuration node `id` acts on. */
+  private members(id: NodeId): NodeId[] {
+    return this.nodes.get(id)!.raft!.status().membership.members.map((m) => m.id);
   }
 
   private checkLiveness(): void {
@@ -550,7 +639,7 @@ export class Simulation {
     const catchUpMs = Math.ceil(this.checker.maxLogLength() / window) * 2 * CALM.maxDelay;
     const commitBoundMs = this.livenessBoundMs + catchUpMs;
     const data = encoder.encode(`liveness-${this.opts.seed}`);
-    let expected: { index: number; digest: number; proposer: SimNode; term: number } | undefined;
+    let expected: { index: number; digest: number; proposer: SimNode; term: number; members: NodeId[] } | undefined;
     for (;;) {
       if (this.now - electedAt > commitBoundMs) {
         throw new Violation("liveness", `a proposal was not applied on every node within ${commitBoundMs} ms`);
@@ -561,12 +650,12 @@ export class Simulation {
         const r = node?.raft?.propose(data);
         if (r?.ok) {
           const { index, term } = r.value;
-          expected = { index, digest: entryDigest({ index, term, type: "normal", data }), proposer: node!, term };
+          expected = { index, digest: entryDigest({ index, term, type: "normal", data }), proposer: node!, term, members: this.members(l!) };
           this.drive(node!);
         }
       } else {
         const at = expected.index;
-        const applied = [...this.nodes.values()].map((n) => n.applied[at]);
+        const applied = expected.members.map((id) => this.nodes.get(id)!.applied[at]);
         if (applied.every((d) => d === expected!.digest)) break;
         const st = expected.proposer.raft?.status();
         const stillLeading = st !== undefined && st.role === "leader" && st.term === expected.term;
@@ -579,17 +668,26 @@ export class Simulation {
     this.stats.healToCommitMs = this.now - electedAt;
   }
 
-  /** Let in-flight work settle, then compare every node's applied sequence and acked writes. */
+  /**
+   * Let in-flight work settle, then compare applied sequences and acked writes: every member
+   * of the final configuration must have applied everything committed; a node outside it
+   * (removed, or never added) must agree on what it applied.
+   */
   private finish(): void {
     const settleUntil = this.now + 20 * this.tickMs * this.electionTicks;
     const commit = () => this.checker.committedIndex();
-    while (this.now < settleUntil && !this.ids.every((id) => this.nodes.get(id)!.raft?.status().applied === commit())) {
+    const finalMembers = () => {
+      const leader = this.stableLeader();
+      return leader === undefined ? this.ids : this.members(leader);
+    };
+    while (this.now < settleUntil && !finalMembers().every((id) => this.nodes.get(id)!.raft?.status().applied === commit())) {
       this.stepMs(false);
     }
-    const reference = this.nodes.get(this.ids[0]!)!;
+    const members = finalMembers();
+    const reference = this.nodes.get(members[0]!)!;
     for (const node of this.nodes.values()) {
       const applied = node.raft?.status().applied ?? 0;
-      if (applied !== commit()) {
+      if (applied !== commit() && members.includes(node.id)) {
         throw new Violation("convergence", `node ${node.id} applied ${applied} of ${commit()} committed entries after settling`);
       }
       for (let i = 1; i <= applied; i++) {

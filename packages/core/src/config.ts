@@ -56,6 +56,11 @@ export interface TestingBugs {
   readonly voteTwicePerTerm?: boolean;
   /** Commit any entry replicated on a majority, even one from an earlier term (figure 8). */
   readonly commitOldTermByCount?: boolean;
+  /**
+   * Accept a membership change while another is uncommitted, or before this leader has
+   * committed an entry of its term, so consecutive configurations can differ by two voters.
+   */
+  readonly concurrentConfChanges?: boolean;
 }
 
 /** A config with every default filled in, as the core uses it. */
