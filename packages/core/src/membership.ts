@@ -1,5 +1,6 @@
 import { err, ok, type Result } from "./results.js";
 import type { NodeId } from "./types.js";
+import { utf8Decode, utf8Encode } from "./utf8.js";
 
 /**
  * Cluster membership: who votes, who only follows, and where each is reached.
@@ -85,14 +86,14 @@ export function applyConfChange(m: Membership, change: ConfChange): Result<Membe
 
 /** The configuration entry's payload: a versioned JSON document of the whole membership. */
 export function encodeMembership(m: Membership): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify({ v: 1, members: m.members }));
+  return utf8Encode(JSON.stringify({ v: 1, members: m.members }));
 }
 
 /** Decode a configuration entry's payload. Throws on anything encodeMembership did not make. */
 export function decodeMembership(bytes: Uint8Array): Membership {
   let doc: unknown;
   try {
-    doc = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    doc = JSON.parse(utf8Decode(bytes));
   } catch (e) {
     throw new Error(`configuration entry is not valid JSON: ${(e as Error).message}`, { cause: e });
   }

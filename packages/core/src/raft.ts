@@ -422,8 +422,12 @@ export class Raft {
     this.logger.info({ term: this.term, lastIndex: this.log.lastIndex() }, "became leader");
     this.cfg.observer.electionWon?.(this.term);
     // An entry of the leader's own term lets it commit everything before it (paper 5.4.2)
-    // and learn the commit index that ReadIndex needs.
-    this.appendEntry({ index: this.log.lastIndex() + 1, term: this.term, type: "noop", data: new Uint8Array(0) });
+    // and learn the commit index that ReadIndex needs. While the cluster's membership is
+    // still only the bootstrap list every node was started with, that entry records it in the
+    // log instead of being empty: from then on the log, not each node's start-up settings,
+    // says who the members are (so a node restarted with an edited list cannot disagree).
+    const data = this.log.membership.currentIndex() === 0 ? encodeMembership(this.membership) : undefined;
+    this.appendEntry({ index: this.log.lastIndex() + 1, term: this.term, type: data === undefined ? "noop" : "config", data: data ?? new Uint8Array(0) });
   }
 
   // ---- elections ----------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Message, NodeId, VoteRequest, VoteResponse } from "../src/index.js";
+import { decodeMembership, type Message, type NodeId, type VoteRequest, type VoteResponse } from "../src/index.js";
 import { storageWithTerms, TestCluster } from "./harness.js";
 
 const T = 10; // the harness's default electionTicks
@@ -77,25 +77,41 @@ describe("randomized election timeout", () => {
 });
 
 describe("winning an election", () => {
-  it("a candidate that wins becomes leader and appends a no-op entry of its term", () => {
+  it("a candidate that wins becomes leader and appends an entry of its term: the bootstrap membership first, then no-ops", () => {
     const c = new TestCluster(3);
     expect(c.elect(2)).toBe(true);
     const st = c.raft(2).status();
     expect(st.role).toBe("leader");
     expect(st.term).toBe(1);
     expect(st.lastIndex).toBe(1);
-    const noop = c.node(2).storage.entries(1, 2, Infinity)[0]!;
-    expect(noop).toMatchObject({ index: 1, term: st.term, type: "noop" });
-    expect(noop.data.byteLength).toBe(0);
-    // The no-op is replicated, and commits on the leader: an entry of its own term.
+    // The cluster's first leader records the bootstrap membership in the log.
+    const first = c.node(2).storage.entries(1, 2, Infinity)[0]!;
+    expect(first).toMatchObject({ index: 1, term: st.term, type: "config" });
+    expect(decodeMembership(first.data).members.map((m) => m.id)).toEqual([1, 2, 3]);
+    expect(c.raft(2).status().membershipIndex).toBe(1);
+    // It is replicated, and commits on the leader: an entry of its own term.
     expect(st.commit).toBe(1);
     for (const id of c.ids) {
       expect(c.raft(id).status()).toMatchObject({ term: 1, leaderId: 2 });
       expect(c.logTerms(id)).toEqual([[1, 1]]);
     }
-    // The state machine is not shown the no-op as data.
-    expect(c.node(2).applied.map((e) => e.type)).toEqual(["noop"]);
+    // The state machine is not shown it as data.
+    expect(c.node(2).applied.map((e) => e.type)).toEqual(["config"]);
     for (const id of c.ids) expect(c.appliedData(id)).toEqual([]);
+
+    // The next leader's entry is an empty no-op: the membership is in the log already.
+    c.isolate(2);
+    let next: NodeId | undefined;
+    for (let i = 0; i < 200 && (next === undefined || next === 2); i++) {
+      c.tick(1);
+      c.tick(3);
+      c.stabilize();
+      next = [1, 3].find((id) => c.raft(id).status().role === "leader");
+    }
+    if (next === undefined) throw new Error("no new leader");
+    const noop = c.node(next).storage.entries(2, 3, Infinity)[0]!;
+    expect(noop).toMatchObject({ index: 2, type: "noop" });
+    expect(noop.data.byteLength).toBe(0);
   });
 
   it("every follower learns that the no-op committed without waiting for a heartbeat", () => {

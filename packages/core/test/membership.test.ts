@@ -232,3 +232,26 @@ describe("membership changes", () => {
     expect(r.ok ? undefined : r.error.type).toBe("BadTransferTarget");
   });
 });
+
+describe("configuration entry encoding", () => {
+  it("round-trips any membership, addresses in any script, and refuses damaged bytes", async () => {
+    const { encodeMembership, decodeMembership } = await import("../src/index.js");
+    const fc = (await import("fast-check")).default;
+    const member = fc.record({ id: fc.integer({ min: 1, max: 1e9 }), role: fc.constantFrom("voter" as const, "learner" as const), address: fc.string({ unit: "grapheme" }) });
+    fc.assert(
+      fc.property(fc.uniqueArray(member, { selector: (m) => m.id, maxLength: 8 }), (members) => {
+        const m = { members: [...members].sort((a, b) => a.id - b.id) };
+        expect(decodeMembership(encodeMembership(m))).toEqual(m);
+      }),
+    );
+    const good = encodeMembership({ members: [{ id: 1, role: "voter", address: "é" }] });
+    expect(() => decodeMembership(good.subarray(0, good.length - 3))).toThrow();
+    expect(() => decodeMembership(Uint8Array.from([0xc0, 0x80]))).toThrow(/utf8|JSON/);
+    expect(() => decodeMembership(Uint8Array.from([0xed, 0xa0, 0x80]))).toThrow(/utf8|JSON/);
+    expect(() => decodeMembership(new TextEncoder().encode('{"v":1,"members":[{"id":1,"role":"boss","address":""}]}'))).toThrow(/role/);
+    expect(() => decodeMembership(new TextEncoder().encode('{"v":1,"members":[{"id":2,"role":"voter","address":""},{"id":2,"role":"voter","address":""}]}'))).toThrow(/twice/);
+    // Same bytes as the platform's encoder, so other implementations can read them.
+    const text = '{"v":1,"members":[{"id":1,"role":"voter","address":"ü😀"}]}';
+    expect(encodeMembership({ members: [{ id: 1, role: "voter", address: "ü😀" }] })).toEqual(new TextEncoder().encode(text));
+  });
+});

@@ -85,12 +85,12 @@ describe("Raft paper figure 7: a new leader repairs every follower's log", () =>
     const idx = c.propose(LEADER, "new entry of term 8");
     c.stabilize();
 
-    // The leader's log: figure 7's ten entries, its no-op of term 8 (11), the new entry (12).
+    // The leader's log: figure 7's ten entries, its first entry of term 8 (11), the new entry (12).
     const expectedTerms = [...LEADER_LOG, 8, 8];
     expect(idx).toBe(12);
     expect(termsOf(c, LEADER)).toEqual(expectedTerms);
     const leaderEntries = entriesOf(c, LEADER);
-    expect(leaderEntries[10]!.type).toBe("noop");
+    expect(leaderEntries[10]!.type).toBe("config"); // the first leader records the bootstrap membership
     expect(new TextDecoder().decode(leaderEntries[11]!.data)).toBe("new entry of term 8");
 
     for (const id of FOLLOWER_LOGS.keys()) {

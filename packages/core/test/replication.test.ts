@@ -332,7 +332,7 @@ describe("the leader's own persistence", () => {
   it("counts toward commit only after advance(): propose, then the next Ready commits it", () => {
     const { node, storage } = singleNode();
     let rd = node.ready();
-    expect(rd.entries.map((e) => e.type)).toEqual(["noop"]);
+    expect(rd.entries.map((e) => e.type)).toEqual(["config"]); // the bootstrap membership, recorded
     expect(rd.committedEntries).toEqual([]);
     expect(rd.hardState).toEqual({ term: 1, vote: 1, commit: 0 });
     storage.persist(rd.hardState, rd.entries);
@@ -340,7 +340,7 @@ describe("the leader's own persistence", () => {
 
     rd = node.ready();
     expect(rd.entries).toEqual([]);
-    expect(rd.committedEntries.map((e) => e.type)).toEqual(["noop"]);
+    expect(rd.committedEntries.map((e) => e.type)).toEqual(["config"]);
     expect(rd.hardState?.commit).toBe(1);
     storage.persist(rd.hardState, rd.entries);
     node.advance();
