@@ -53,6 +53,28 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: "snapshot membership, index of configuration entries",
+    up(db) {
+      // membership: the snapshot's configuration (SnapshotMeta.membership), NULL when it has
+      // none (every snapshot written at version 1). Stored as TEXT holding the core's own
+      // versioned JSON document (encodeMembership, the payload of a config entry), not a
+      // format of ours: one definition of the serialized form, validated on read by the
+      // core's decodeMembership, and readable with the sqlite3 shell and json_extract() when
+      // an operator needs to see who a node thinks the members are. It is a few hundred bytes
+      // read once at open, so JSON's size and parse cost do not matter.
+      //
+      // log_config: configEntries() reads the config entries (type code 2, "config" in
+      // sqlite-storage.ts) at start-up; a partial index holds only their indexes, so that read
+      // costs a few rows however long the log is, and ordinary appends do not touch it. The 2
+      // is written out: a migration never changes, whatever the code's constants become.
+      db.exec(`
+        ALTER TABLE snapshot ADD COLUMN membership TEXT;
+        CREATE INDEX log_config ON log (idx) WHERE type = 2;
+      `);
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -2,11 +2,14 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSy
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import {
+  decodeMembership,
+  encodeMembership,
   entrySize,
   limitSize,
   type Entry,
   type EntryType,
   type HardState,
+  type Membership,
   type Snapshot,
   type SnapshotMeta,
   type Storage,
@@ -47,14 +50,25 @@ export interface PersistStats {
 /** The database file inside a data directory. */
 export const DATABASE_FILE = "raft.db";
 
-const TYPE_CODE: Record<EntryType, number> = { normal: 0, noop: 1 };
-const CODE_TYPE: readonly EntryType[] = ["normal", "noop"];
+/**
+ * The log's `type` column. Codes are on disk: never renumber one. Migration 2's partial index
+ * (log_config) is on `type = 2`, so config must stay 2.
+ */
+const TYPE_CODE: Record<EntryType, number> = { normal: 0, noop: 1, config: 2 };
+const CODE_TYPE: readonly EntryType[] = ["normal", "noop", "config"];
 
 interface LogRow {
   idx: number;
   term: number;
   type: number;
   data: Buffer;
+}
+
+interface SnapshotMetaRow {
+  idx: number;
+  term: number;
+  /** JSON text (see migration 2); a BLOB or number only in a damaged or tampered file. */
+  membership: unknown;
 }
 
 /**
@@ -104,12 +118,17 @@ export class SqliteStorage implements Storage {
       ),
       deleteFrom: db.prepare<[number]>("DELETE FROM log WHERE idx >= ?"),
       deleteUpTo: db.prepare<[number]>("DELETE FROM log WHERE idx <= ?"),
-      snapshotMeta: db.prepare<[], { idx: number; term: number }>("SELECT idx, term FROM snapshot WHERE id = 0"),
-      snapshot: db.prepare<[], { idx: number; term: number; data: Buffer }>(
-        "SELECT idx, term, data FROM snapshot WHERE id = 0",
+      // `type = 2` spelled as in the partial index's WHERE (not a bound parameter), so that
+      // SQLite can prove the query only wants rows the index holds and walks it instead of the log.
+      configEntries: db.prepare<[], LogRow>(
+        `SELECT idx, term, type, data FROM log WHERE type = ${TYPE_CODE.config} ORDER BY idx`,
       ),
-      setSnapshot: db.prepare<[number, number, Uint8Array]>(
-        "INSERT OR REPLACE INTO snapshot (id, idx, term, data) VALUES (0, ?, ?, ?)",
+      snapshotMeta: db.prepare<[], SnapshotMetaRow>("SELECT idx, term, membership FROM snapshot WHERE id = 0"),
+      snapshot: db.prepare<[], SnapshotMetaRow & { data: Buffer }>(
+        "SELECT idx, term, membership, data FROM snapshot WHERE id = 0",
+      ),
+      setSnapshot: db.prepare<[number, number, Uint8Array, string | null]>(
+        "INSERT OR REPLACE INTO snapshot (id, idx, term, data, membership) VALUES (0, ?, ?, ?, ?)",
       ),
     };
     this.persistTx = db.transaction((hs: HardState | undefined, entries: readonly Entry[]) => {
@@ -118,12 +137,12 @@ export class SqliteStorage implements Storage {
       for (const e of entries) this.stmts.insert.run(e.index, e.term, TYPE_CODE[e.type], e.data);
       if (hs !== undefined) this.stmts.setHardState.run(hs.term, hs.vote, hs.commit);
     });
-    this.snapshotTx = db.transaction((snapshot: Snapshot, discardLog: boolean) => {
+    this.snapshotTx = db.transaction((snapshot: Snapshot, membership: string | null, discardLog: boolean) => {
       if (discardLog) {
         this.stmts.deleteFrom.run(0);
         this.stmts.setAnchor.run(snapshot.meta.index, snapshot.meta.term);
       }
-      this.stmts.setSnapshot.run(snapshot.meta.index, snapshot.meta.term, snapshot.data);
+      this.stmts.setSnapshot.run(snapshot.meta.index, snapshot.meta.term, snapshot.data, membership);
     });
     this.compactTx = db.transaction((index: number, term: number) => {
       this.stmts.deleteUpTo.run(index);
@@ -139,7 +158,8 @@ export class SqliteStorage implements Storage {
     this.anchor = { index: anchor.idx, term: anchor.term };
     this.last = this.stmts.lastIndex.get()?.last ?? this.anchor.index;
     const snap = this.stmts.snapshotMeta.get();
-    this.snapMeta = snap === undefined ? undefined : { index: snap.idx, term: snap.term };
+    // A damaged membership is reported here, at open, not when the node first needs it.
+    this.snapMeta = snap === undefined ? undefined : this.toSnapshotMeta(snap);
     if (this.last < this.anchor.index) {
       throw new StorageOpenError("corrupt", file, `the log ends at ${this.last}, before its anchor ${this.anchor.index}`);
     }
@@ -245,13 +265,23 @@ export class SqliteStorage implements Storage {
     return out;
   }
 
+  /**
+   * Read from SQLite, not the entry cache: the cache holds only the recent tail, and config
+   * entries may lie anywhere in the log. The table is exactly the persisted log (persist,
+   * saveSnapshot and compact delete what they replace or discard in the same transaction), and
+   * the log_config index makes this a few rows however long the log is. Called once at start-up.
+   */
+  configEntries(): Entry[] {
+    return this.stmts.configEntries.all().map((row) => this.toEntry(row));
+  }
+
   snapshotMeta(): SnapshotMeta | undefined {
     return this.snapMeta;
   }
 
   snapshot(): Snapshot | undefined {
     const row = this.stmts.snapshot.get();
-    return row === undefined ? undefined : { meta: { index: row.idx, term: row.term }, data: row.data };
+    return row === undefined ? undefined : { meta: this.toSnapshotMeta(row), data: row.data };
   }
 
   // ---- Storage ----------------------------------------------------------------------------
@@ -300,9 +330,11 @@ export class SqliteStorage implements Storage {
     if (this.snapMeta !== undefined && index < this.snapMeta.index) {
       throw new RangeError(`saveSnapshot: index ${index} is older than the latest snapshot ${this.snapMeta.index}`);
     }
+    const membership = snapshot.meta.membership === undefined ? undefined : storedMembership(snapshot.meta.membership);
     const discardLog = this.term(index) !== term;
-    this.write("saveSnapshot", () => this.snapshotTx(snapshot, discardLog));
-    this.snapMeta = { index, term };
+    this.write("saveSnapshot", () => this.snapshotTx(snapshot, membership?.text ?? null, discardLog));
+    // What open() will read back, so memory and disk agree (the core's decoding sorts by id).
+    this.snapMeta = withMembership({ index, term }, membership?.decoded);
     if (discardLog) {
       this.anchor = { index, term };
       this.last = index;
@@ -367,6 +399,20 @@ export class SqliteStorage implements Storage {
     return { index: row.idx, term: row.term, type, data: row.data };
   }
 
+  /** The meta of a snapshot row, its membership checked (StorageOpenError "corrupt" if bad). */
+  private toSnapshotMeta(row: SnapshotMetaRow): SnapshotMeta {
+    const meta = { index: row.idx, term: row.term };
+    if (row.membership === null) return meta;
+    if (typeof row.membership !== "string") {
+      throw new StorageOpenError("corrupt", this.file, `the snapshot's membership is a ${typeof row.membership}, not JSON text`);
+    }
+    try {
+      return withMembership(meta, decodeMembershipText(row.membership));
+    } catch (e) {
+      throw new StorageOpenError("corrupt", this.file, `the snapshot's membership is unreadable: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
   private warmCache(): void {
     const lo = Math.max(this.firstIndex(), this.last - (this.options.cacheEntries ?? 4096) + 1);
     this.cache.clear(lo);
@@ -377,6 +423,30 @@ export class SqliteStorage implements Storage {
     }
     this.cache.append(rows.map((r) => this.toEntry(r)));
   }
+}
+
+/**
+ * The membership column's text (the core's encodeMembership document) and what reading it
+ * back gives. Decoded before anything is written, so saveSnapshot never stores a value that
+ * open() would then refuse as corrupt, leaving a node that cannot restart: an invalid
+ * membership (a repeated id, an unknown role) throws a TypeError and changes nothing.
+ */
+function storedMembership(membership: Membership): { text: string; decoded: Membership } {
+  const text = new TextDecoder().decode(encodeMembership(membership));
+  try {
+    return { text, decoded: decodeMembershipText(text) };
+  } catch (e) {
+    throw new TypeError(`saveSnapshot: invalid membership: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function decodeMembershipText(text: string): Membership {
+  return decodeMembership(new TextEncoder().encode(text));
+}
+
+/** `meta` with its membership, or without the property at all (not `membership: undefined`). */
+function withMembership(meta: { index: number; term: number }, membership: Membership | undefined): SnapshotMeta {
+  return membership === undefined ? meta : { ...meta, membership };
 }
 
 function configure(db: Database.Database, options: SqliteStorageOptions): void {

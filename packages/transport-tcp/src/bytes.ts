@@ -23,8 +23,9 @@ export class EncodeError extends Error {
   constructor(
     readonly field: string,
     readonly value: unknown,
+    expected = "an integer in [0, 2^53 - 1]",
   ) {
-    super(`cannot encode ${field}: expected an integer in [0, 2^53 - 1], got ${String(value)}`);
+    super(`cannot encode ${field}: expected ${expected}, got ${String(value)}`);
     this.name = "EncodeError";
   }
 }
@@ -44,6 +45,25 @@ export function varintSize(field: string, value: number): number {
     rest = Math.floor(rest / 0x80);
   }
   return size;
+}
+
+/**
+ * Bytes the UTF-8 encoding of `s` takes, or -1 when `s` holds a lone surrogate: TextEncoder
+ * would write U+FFFD for it, so the string could not come back as it went.
+ */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c < 0xd800 || c > 0xdfff) n += 3;
+    else if (c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4; // a surrogate pair: one code point above U+FFFF
+      i++;
+    } else return -1;
+  }
+  return n;
 }
 
 /** Writes `value` (already validated by varintSize) at `offset`; returns the offset after it. */

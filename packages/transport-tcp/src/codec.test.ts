@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Message } from "@raft-ts/core";
+import type { InstallSnapshot, Member, Message } from "@raft-ts/core";
 import { messageArb, messageArbs, MESSAGE_TYPES, mutate, mutationsArb, oneOfEach } from "../test/arbitraries.js";
 import { EncodeError, varintSize, writeVarint } from "./bytes.js";
-import { decodeMessage, encodeMessage, messageSize, tryDecodeMessage } from "./codec.js";
+import { decodeMessage, encodeMessage, MAX_ADDRESS_BYTES, MAX_MEMBERS, messageSize, tryDecodeMessage } from "./codec.js";
 
 function varint(v: number): number[] {
   const buf = new Uint8Array(varintSize("v", v));
@@ -119,7 +119,15 @@ describe("message codec: decoding rejects malformed input without throwing", () 
   });
 
   it("rejects unknown entry types", () => {
-    expectDecodeError([3, 1, 2, 3, 0, 0, 0, 1, 1, 1, 2, 0], /unknown entry type 2/);
+    expectDecodeError([3, 1, 2, 3, 0, 0, 0, 1, 1, 1, 3, 0], /unknown entry type 3/);
+    expectDecodeError([3, 1, 2, 3, 0, 0, 0, 1, 1, 1, 255, 0], /unknown entry type 255/);
+  });
+
+  it("reads entry type 2 as a config entry", () => {
+    const r = decodeMessage(Uint8Array.from([3, 1, 2, 3, 0, 0, 0, 1, 1, 1, 2, 2, 0x7b, 0x7d]));
+    expect(r.ok && r.message.type === "AppendEntries" && r.message.entries).toEqual([
+      { index: 1, term: 1, type: "config", data: Uint8Array.from([0x7b, 0x7d]) },
+    ]);
   });
 
   it("rejects integers above 2^53 - 1, overlong varints and varints over 8 bytes", () => {
@@ -172,5 +180,111 @@ describe("message codec: decoding rejects malformed input without throwing", () 
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+/** An InstallSnapshot body up to its membership field: index 5, term 1, offset 0, done, no data. */
+const SNAPSHOT_PREFIX = [8, 1, 2, 3, 5, 1, 0, 1, 0];
+
+function snapshotWith(members: readonly Member[] | undefined): InstallSnapshot {
+  const meta = members === undefined ? { index: 5, term: 1 } : { index: 5, term: 1, membership: { members } };
+  return { type: "InstallSnapshot", from: 1, to: 2, term: 3, meta, offset: 0, data: new Uint8Array(0), done: true };
+}
+
+function member(id: number, address = "a", role: Member["role"] = "voter"): Member {
+  return { id, role, address };
+}
+
+describe("message codec: snapshot membership", () => {
+  it("is one 0 byte after the data when absent, and decodes with no membership key", () => {
+    const bytes = encodeMessage(snapshotWith(undefined));
+    expect([...bytes]).toEqual([...SNAPSHOT_PREFIX, 0]);
+    const r = decodeMessage(bytes);
+    if (!r.ok || r.message.type !== "InstallSnapshot") throw new Error("decode failed");
+    expect("membership" in r.message.meta).toBe(false);
+  });
+
+  it("encodes each member as id, role byte, length-prefixed UTF-8 address", () => {
+    const m = snapshotWith([member(1, "ab"), member(300, "\u00e9", "learner")]);
+    const bytes = encodeMessage(m);
+    expect([...bytes]).toEqual([...SNAPSHOT_PREFIX, 1, 2, 1, 0, 2, 0x61, 0x62, ...varint(300), 1, 2, 0xc3, 0xa9]);
+    expect(decodeMessage(bytes)).toEqual({ ok: true, message: m });
+  });
+
+  it("round-trips an empty membership, distinct from an absent one", () => {
+    const m = snapshotWith([]);
+    expect([...encodeMessage(m)]).toEqual([...SNAPSHOT_PREFIX, 1, 0]);
+    expect(decodeMessage(encodeMessage(m))).toEqual({ ok: true, message: m });
+  });
+
+  it("round-trips a membership at both caps", () => {
+    const address = "x".repeat(MAX_ADDRESS_BYTES);
+    const m = snapshotWith(Array.from({ length: MAX_MEMBERS }, (_, i) => member(i + 1, address, i % 2 === 0 ? "voter" : "learner")));
+    expect(decodeMessage(encodeMessage(m))).toEqual({ ok: true, message: m });
+  });
+
+  it("rejects an unknown role byte", () => {
+    expectDecodeError([...SNAPSHOT_PREFIX, 1, 1, 7, 2, 0], /unknown member role 2/);
+    expectDecodeError([...SNAPSHOT_PREFIX, 1, 1, 7, 255, 0], /unknown member role 255/);
+  });
+
+  it("rejects a member count over the cap, before reading (or allocating for) any member", () => {
+    expectDecodeError([...SNAPSHOT_PREFIX, 1, ...varint(MAX_MEMBERS + 1)], /1025 members, more than the 1024 allowed/);
+    expectDecodeError([...SNAPSHOT_PREFIX, 1, ...varint(Number.MAX_SAFE_INTEGER)], /members, more than the 1024 allowed/);
+  });
+
+  it("rejects a member count within the cap that the remaining bytes cannot hold", () => {
+    expectDecodeError([...SNAPSHOT_PREFIX, 1, ...varint(1000), 1, 0, 0], /member count 1000 exceeds what 3 remaining bytes can hold/);
+  });
+
+  it("rejects an address length running past the end of the frame", () => {
+    expectDecodeError([...SNAPSHOT_PREFIX, 1, 1, 7, 0, ...varint(100), 0x61, 0x62], /truncated: needs 100 bytes, 2 remain/);
+  });
+
+  it("rejects an address length over the cap, whatever follows", () => {
+    const address = new Array<number>(MAX_ADDRESS_BYTES + 1).fill(0x61);
+    expectDecodeError([...SNAPSHOT_PREFIX, 1, 1, 7, 0, ...varint(MAX_ADDRESS_BYTES + 1), ...address], /address of member 7 is 1025 bytes, more than the 1024 allowed/);
+  });
+
+  it("rejects an address that is not UTF-8", () => {
+    expectDecodeError([...SNAPSHOT_PREFIX, 1, 1, 7, 0, 2, 0xc3, 0x28], /address of member 7 is not valid UTF-8/);
+    expectDecodeError([...SNAPSHOT_PREFIX, 1, 1, 7, 0, 3, 0xed, 0xa0, 0x80], /not valid UTF-8/); // an encoded surrogate
+  });
+
+  it("rejects id 0 and ids out of ascending order (which includes a repeat)", () => {
+    expectDecodeError([...SNAPSHOT_PREFIX, 1, 1, 0, 0, 0], /member id 0/);
+    expectDecodeError([...SNAPSHOT_PREFIX, 1, 2, 5, 0, 0, 3, 0, 0], /member id 3 after 5/);
+    expectDecodeError([...SNAPSHOT_PREFIX, 1, 2, 5, 0, 0, 5, 1, 0], /member id 5 after 5/);
+  });
+
+  it("rejects a presence byte other than 0 and 1, and a body without the field", () => {
+    expectDecodeError([...SNAPSHOT_PREFIX, 2], /invalid boolean byte 2/);
+    expectDecodeError(SNAPSHOT_PREFIX, /truncated/); // the format before memberships existed
+  });
+
+  it("random bytes after the presence byte: no throw, canonical when accepted", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), (rest) => {
+        const bytes = Uint8Array.from([...SNAPSHOT_PREFIX, 1, ...rest]);
+        const r = decodeMessage(bytes);
+        if (r.ok) expect(encodeMessage(r.message)).toEqual(bytes);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it.each<[string, readonly Member[], RegExp]>([
+    ["ids out of order", [member(2), member(1)], /member\.id.*above the previous member's \(2\)/],
+    ["a repeated id", [member(2), member(2)], /member\.id/],
+    ["id 0", [member(0)], /member\.id.*positive/],
+    ["a fractional id", [member(1.5)], /member\.id.*integer/],
+    ["an unknown role", [{ id: 1, role: "observer" as Member["role"], address: "" }], /member\.role/],
+    ["an address over the cap", [member(1, "\u00e9".repeat(513))], /at most 1024 bytes/],
+    ["a lone surrogate", [member(1, "a\ud800b")], /lone surrogates/],
+    ["too many members", Array.from({ length: MAX_MEMBERS + 1 }, (_, i) => member(i + 1)), /at most 1024 members/],
+  ])("encoding refuses %s (EncodeError, nothing sent)", (_, members, pattern) => {
+    const m = snapshotWith(members);
+    expect(() => messageSize(m)).toThrow(EncodeError);
+    expect(() => messageSize(m)).toThrow(pattern);
   });
 });

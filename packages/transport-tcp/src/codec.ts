@@ -1,5 +1,5 @@
-import type { Entry, EntryType, Message, MessageType } from "@raft-ts/core";
-import { ByteReader, DecodeError, varintSize, writeVarint } from "./bytes.js";
+import type { Entry, EntryType, Member, MemberRole, Membership, Message, MessageType } from "@raft-ts/core";
+import { ByteReader, DecodeError, EncodeError, utf8Length, varintSize, writeVarint } from "./bytes.js";
 
 /**
  * The binary encoding of the core's Message union (the payload of a MESSAGE frame).
@@ -16,18 +16,32 @@ import { ByteReader, DecodeError, varintSize, writeVarint } from "./bytes.js";
  * | 6   | HeartbeatResponse     | readSeq:varint                                              |
  * | 7   | TimeoutNow            | (none)                                                      |
  * | 8   | InstallSnapshot       | index:varint term:varint offset:varint done:bool length:varint data |
+ * |     |                       | membership                                                 |
  * | 9   | InstallSnapshotResponse | index:varint offset:varint done:bool                      |
  *
  * VoteRequest flags: bit 0 preVote, bit 1 transfer; the other bits must be 0.
  *
- *   entry = index:varint term:varint type:u8 (0 normal, 1 noop) length:varint data
+ *   entry = index:varint term:varint type:u8 (0 normal, 1 noop, 2 config) length:varint data
+ *
+ * A config entry's data (the core's encodeMembership bytes) is as opaque here as any other.
+ *
+ *   membership = 0                          absent (meta.membership undefined)
+ *              | 1 count:varint member*     present, count <= 1024
+ *   member     = id:varint role:u8 (0 voter, 1 learner) length:varint address (UTF-8, <= 1024 bytes)
+ *
+ * The membership is the snapshot meta's, but it comes last in the body, after the data: a
+ * peer built before it existed then fails on "trailing bytes" (and a newer one reading an
+ * older peer's message on "truncated") instead of reading the flag byte as the offset and
+ * misparsing the rest. Members are in strictly ascending id order (the core's Membership
+ * invariant), ids positive; anything else is refused both ways.
  *
  * Numbers are unsigned LEB128 varints up to 2^53 - 1 (indexes and terms may pass 2^32; a
  * larger value cannot be a JavaScript number and is rejected). Booleans are one byte, 0 or 1.
  *
- * The decoding is strict: canonical varints, booleans 0/1, known tags and entry types, and no
- * trailing bytes. So every accepted payload re-encodes to exactly the same bytes, which the
- * property tests check on random and mutated input.
+ * The decoding is strict: canonical varints, booleans 0/1, known tags, entry types and roles,
+ * valid UTF-8 (a leading BOM kept, not stripped), and no trailing bytes. So every accepted
+ * payload re-encodes to exactly the same bytes, which the property tests check on random and
+ * mutated input.
  */
 
 const TAG = {
@@ -49,6 +63,20 @@ const VOTE_TRANSFER = 2;
 /** The fewest bytes an encoded entry can take (four one-byte fields, no data). */
 const MIN_ENTRY_BYTES = 4;
 
+/**
+ * Caps on a snapshot's membership, far above any real cluster, so a frame cannot make the
+ * decoder build a huge one out of the room a large frame allows.
+ */
+export const MAX_MEMBERS = 1024;
+export const MAX_ADDRESS_BYTES = 1024;
+
+/** The fewest bytes an encoded member can take (id, role, empty address: one byte each). */
+const MIN_MEMBER_BYTES = 3;
+
+/** ignoreBOM: a leading U+FEFF is part of the address, so it re-encodes to the same bytes. */
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const utf8Encoder = new TextEncoder();
+
 export type DecodeResult = { readonly ok: true; readonly message: Message } | { readonly ok: false; readonly error: string };
 
 function entryTypeByte(type: EntryType): number {
@@ -57,13 +85,26 @@ function entryTypeByte(type: EntryType): number {
       return 0;
     case "noop":
       return 1;
+    case "config":
+      return 2;
   }
 }
 
 function entryTypeFromByte(b: number): EntryType {
   if (b === 0) return "normal";
   if (b === 1) return "noop";
+  if (b === 2) return "config";
   throw new DecodeError(`unknown entry type ${b}`);
+}
+
+function roleByte(role: MemberRole): number {
+  return role === "voter" ? 0 : 1;
+}
+
+function roleFromByte(b: number): MemberRole {
+  if (b === 0) return "voter";
+  if (b === 1) return "learner";
+  throw new DecodeError(`unknown member role ${b}`);
 }
 
 /**
@@ -114,7 +155,8 @@ export function messageSize(m: Message): number {
         varintSize("offset", m.offset) +
         1 +
         varintSize("data.length", len) +
-        len
+        len +
+        membershipSize(m.meta.membership)
       );
     }
     case "InstallSnapshotResponse":
@@ -181,7 +223,7 @@ export function writeMessage(buf: Uint8Array, offset: number, m: Message): numbe
       buf[o++] = m.done ? 1 : 0;
       o = writeVarint(buf, o, m.data.byteLength);
       buf.set(m.data, o);
-      return o + m.data.byteLength;
+      return writeMembership(buf, o + m.data.byteLength, m.meta.membership);
     }
     case "InstallSnapshotResponse": {
       let o = writeEnvelope(buf, offset, TAG.InstallSnapshotResponse, m);
@@ -191,6 +233,57 @@ export function writeMessage(buf: Uint8Array, offset: number, m: Message): numbe
       return o;
     }
   }
+}
+
+/**
+ * Bytes the membership field takes, validating it as the decoder will: at most MAX_MEMBERS,
+ * ids positive and strictly ascending, known roles, addresses of at most MAX_ADDRESS_BYTES
+ * of well-formed UTF-16. A sender's bug surfaces here rather than as a peer's decode error.
+ */
+function membershipSize(membership: Membership | undefined): number {
+  if (membership === undefined) return 1;
+  const members = membership.members;
+  if (members.length > MAX_MEMBERS) {
+    throw new EncodeError("meta.membership.members.length", members.length, `at most ${MAX_MEMBERS} members`);
+  }
+  let size = 1 + varintSize("meta.membership.members.length", members.length);
+  let previousId = 0;
+  for (const x of members) {
+    size += varintSize("member.id", x.id);
+    if (x.id <= previousId) {
+      throw new EncodeError("member.id", x.id, `a positive id above the previous member's (${previousId})`);
+    }
+    previousId = x.id;
+    if (x.role !== "voter" && x.role !== "learner") throw new EncodeError("member.role", x.role, `"voter" or "learner"`);
+    const len = typeof x.address === "string" ? utf8Length(x.address) : -1;
+    if (len < 0) throw new EncodeError("member.address", x.address, "a string without lone surrogates");
+    if (len > MAX_ADDRESS_BYTES) {
+      throw new EncodeError("member.address", `${len} bytes`, `at most ${MAX_ADDRESS_BYTES} bytes of UTF-8`);
+    }
+    size += 1 + varintSize("member.address.length", len) + len;
+  }
+  return size;
+}
+
+/** Writes the membership field (validated by membershipSize); returns the offset after it. */
+function writeMembership(buf: Uint8Array, offset: number, membership: Membership | undefined): number {
+  if (membership === undefined) {
+    buf[offset] = 0;
+    return offset + 1;
+  }
+  buf[offset] = 1;
+  let o = writeVarint(buf, offset + 1, membership.members.length);
+  for (const x of membership.members) {
+    o = writeVarint(buf, o, x.id);
+    buf[o++] = roleByte(x.role);
+    // The size pass measured the address; encodeInto writes exactly that many bytes after a
+    // varint of that length, without an intermediate copy.
+    const len = utf8Length(x.address);
+    o = writeVarint(buf, o, len);
+    utf8Encoder.encodeInto(x.address, buf.subarray(o, o + len));
+    o += len;
+  }
+  return o;
 }
 
 function writeEnvelope(buf: Uint8Array, offset: number, tag: number, m: Message): number {
@@ -292,7 +385,10 @@ function readMessage(r: ByteReader): Message {
       const done = r.bool();
       const length = r.varint();
       const data = r.copy(length); // checked against the remaining bytes before allocating
-      return { type: "InstallSnapshot", from, to, term, meta: { index, term: snapshotTerm }, offset, data, done };
+      const membership = readMembership(r);
+      // Absent stays absent: no `membership: undefined` key, so decode(encode(m)) equals m.
+      const meta = membership === undefined ? { index, term: snapshotTerm } : { index, term: snapshotTerm, membership };
+      return { type: "InstallSnapshot", from, to, term, meta, offset, data, done };
     }
     case TAG.InstallSnapshotResponse: {
       const index = r.varint();
@@ -322,4 +418,40 @@ function readEntries(r: ByteReader): Entry[] {
     entries.push({ index, term, type, data });
   }
   return entries;
+}
+
+function readMembership(r: ByteReader): Membership | undefined {
+  if (!r.bool()) return undefined;
+  const count = r.varint();
+  // Same invariant as readEntries: the cap first (for a clear error), then the bytes that
+  // must be here, and only then a loop that allocates.
+  if (count > MAX_MEMBERS) throw new DecodeError(`membership has ${count} members, more than the ${MAX_MEMBERS} allowed`);
+  if (count > r.remaining / MIN_MEMBER_BYTES) {
+    throw new DecodeError(`member count ${count} exceeds what ${r.remaining} remaining bytes can hold`);
+  }
+  const members: Member[] = [];
+  let previousId = 0;
+  for (let i = 0; i < count; i++) {
+    const id = r.varint();
+    if (id === 0) throw new DecodeError("member id 0 (ids are positive)");
+    if (id <= previousId) throw new DecodeError(`member id ${id} after ${previousId} (ids must be strictly ascending)`);
+    previousId = id;
+    const role = roleFromByte(r.u8());
+    const address = readAddress(r, id);
+    members.push({ id, role, address });
+  }
+  return { members };
+}
+
+function readAddress(r: ByteReader, id: number): string {
+  const length = r.varint();
+  if (length > MAX_ADDRESS_BYTES) {
+    throw new DecodeError(`address of member ${id} is ${length} bytes, more than the ${MAX_ADDRESS_BYTES} allowed`);
+  }
+  const bytes = r.view(length); // checks `length` against the remaining bytes first
+  try {
+    return utf8Decoder.decode(bytes);
+  } catch {
+    throw new DecodeError(`address of member ${id} is not valid UTF-8`);
+  }
 }

@@ -7,13 +7,17 @@ import type {
   HeartbeatResponse,
   InstallSnapshot,
   InstallSnapshotResponse,
+  Member,
+  Membership,
   Message,
   MessageType,
   NodeId,
+  SnapshotMeta,
   TimeoutNow,
   VoteRequest,
   VoteResponse,
 } from "@raft-ts/core";
+import { encodeMembership } from "@raft-ts/core";
 
 /** Indexes and terms: mostly small, sometimes past 2^32, sometimes at the 2^53 - 1 limit. */
 export const uintArb: fc.Arbitrary<number> = fc.oneof(
@@ -27,9 +31,33 @@ export const nodeIdArb: fc.Arbitrary<NodeId> = fc.oneof(fc.integer({ min: 1, max
 export const entryArb: fc.Arbitrary<Entry> = fc.record({
   index: uintArb,
   term: uintArb,
-  type: fc.constantFrom("normal" as const, "noop" as const),
+  type: fc.constantFrom("normal" as const, "noop" as const, "config" as const),
   data: fc.uint8Array({ maxLength: 48 }),
 });
+
+/** Addresses: usually host:port, sometimes any code point (a BOM, astral planes), or empty. */
+const addressArb: fc.Arbitrary<string> = fc.oneof(
+  fc.tuple(fc.nat({ max: 255 }), fc.integer({ min: 1, max: 65535 })).map(([h, port]) => `10.0.0.${h}:${port}`),
+  fc.string({ unit: "binary", maxLength: 12 }),
+  fc.constantFrom("", "\uFEFFbom", "node-\u{1F600}:7000"),
+);
+
+const memberArb: fc.Arbitrary<Member> = fc.record({
+  id: nodeIdArb,
+  role: fc.constantFrom("voter" as const, "learner" as const),
+  address: addressArb,
+});
+
+/** A membership as the core keeps one: distinct ids in ascending order (possibly none). */
+export const membershipArb: fc.Arbitrary<Membership> = fc
+  .uniqueArray(memberArb, { selector: (x) => x.id, maxLength: 6 })
+  .map((members) => ({ members: members.sort((a, b) => a.id - b.id) }));
+
+/** Snapshot metas with a membership and without one (the key absent, not undefined). */
+export const snapshotMetaArb: fc.Arbitrary<SnapshotMeta> = fc.record(
+  { index: uintArb, term: uintArb, membership: membershipArb },
+  { requiredKeys: ["index", "term"] },
+);
 
 const envelope = { from: nodeIdArb, to: nodeIdArb, term: uintArb };
 
@@ -86,7 +114,7 @@ export const messageArbs: { readonly [T in MessageType]: fc.Arbitrary<Extract<Me
   InstallSnapshot: fc.record<InstallSnapshot>({
     type: fc.constant("InstallSnapshot"),
     ...envelope,
-    meta: fc.record({ index: uintArb, term: uintArb }),
+    meta: snapshotMetaArb,
     offset: uintArb,
     data: fc.uint8Array({ maxLength: 64 }),
     done: fc.boolean(),
@@ -107,6 +135,12 @@ export const messageArb: fc.Arbitrary<Message> = fc.oneof(...MESSAGE_TYPES.map((
 /** One message of every type from `from` to `to`, with distinctive values. */
 export function oneOfEach(from: NodeId, to: NodeId, term = 7): Message[] {
   const data = new TextEncoder().encode(`entry from ${from} to ${to}`);
+  const membership: Membership = {
+    members: [
+      { id: Math.min(from, to), role: "voter", address: `10.0.0.${from}:7000` },
+      { id: Math.max(from, to) + 1, role: "learner", address: "learner.example:7000" },
+    ],
+  };
   return [
     { type: "VoteRequest", from, to, term, preVote: true, lastLogIndex: 2 ** 40, lastLogTerm: 6 },
     { type: "VoteResponse", from, to, term, preVote: false, granted: true },
@@ -121,6 +155,7 @@ export function oneOfEach(from: NodeId, to: NodeId, term = 7): Message[] {
       entries: [
         { index: 11, term, type: "noop", data: new Uint8Array(0) },
         { index: 12, term, type: "normal", data },
+        { index: 13, term, type: "config", data: encodeMembership(membership) },
       ],
     },
     { type: "AppendEntriesResponse", from, to, term, success: false, matchIndex: 0, rejectedIndex: 12, conflictTerm: 5, conflictIndex: 8 },
@@ -128,6 +163,7 @@ export function oneOfEach(from: NodeId, to: NodeId, term = 7): Message[] {
     { type: "HeartbeatResponse", from, to, term, readSeq: 3 },
     { type: "TimeoutNow", from, to, term },
     { type: "InstallSnapshot", from, to, term, meta: { index: 40, term: 5 }, offset: 4096, data: new TextEncoder().encode(`snapshot chunk for ${to}`), done: false },
+    { type: "InstallSnapshot", from, to, term, meta: { index: 40, term: 5, membership }, offset: 0, data: new Uint8Array(0), done: true },
     { type: "InstallSnapshotResponse", from, to, term, index: 40, offset: 4120, done: true },
     { type: "VoteRequest", from, to, term, preVote: false, lastLogIndex: 5, lastLogTerm: 6, transfer: true },
   ];
