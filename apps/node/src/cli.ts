@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { ConfigFileError, defaultClusterConfig, loadClusterConfig, type ClusterConfig } from "./config.js";
 import { runCluster } from "./cluster.js";
 import { createLogger, type LogFormat } from "./logger.js";
+import { JoinRefused } from "./membership/join.js";
 import { runNode } from "./run-node.js";
 
 /** Paths users type are relative to where they ran pnpm, not to this package. */
@@ -43,9 +44,14 @@ const nodeCommand = program
   .description("run one node: `node <id>` joins the default local cluster; `node --config FILE --id N` any cluster")
   .argument("[id]", "node id in the default local cluster (1..3)", positiveId)
   .option("--config <file>", "cluster config (JSON); see docs/node.md")
-  .option("--id <id>", "this node's id in --config", positiveId);
+  .option("--id <id>", "this node's id in --config", positiveId)
+  .option(
+    "--join <address>",
+    "join a running cluster through any member's HTTP address (host:port) instead of bootstrapping one; " +
+      "in the default local cluster, node N > 3 uses Raft port 500N and HTTP port 800N",
+  );
 for (const o of logOptions) nodeCommand.addOption(o);
-nodeCommand.action(async (idArg: number | undefined, opts: { config?: string; id?: number; logLevel: string; logFormat: LogFormat }) => {
+nodeCommand.action(async (idArg: number | undefined, opts: { config?: string; id?: number; join?: string; logLevel: string; logFormat: LogFormat }) => {
   let config: ClusterConfig;
   let id: number;
   try {
@@ -56,7 +62,8 @@ nodeCommand.action(async (idArg: number | undefined, opts: { config?: string; id
       id = opts.id;
     } else {
       id = idArg ?? opts.id ?? fail("which node? `node <id>` (1..3), or `node --config FILE --id N`");
-      config = defaultClusterConfig();
+      // A node joining the local cluster gets the next addresses of the same pattern.
+      config = defaultClusterConfig(opts.join !== undefined ? Math.max(3, id) : 3);
     }
     config = anchored(config);
     if (!config.nodes.some((n) => n.id === id)) {
@@ -76,10 +83,17 @@ nodeCommand.action(async (idArg: number | undefined, opts: { config?: string; id
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
   try {
-    running = await runNode(config, id, logger, (e) => {
-      logger.fatal({ err: e }, "a write could not be made durable; stopping so nothing unpersisted is acknowledged");
-      process.exit(1);
-    });
+    running = await runNode(
+      config,
+      id,
+      logger,
+      (e) => {
+        if (e instanceof JoinRefused) logger.fatal({ err: e }, e.message);
+        else logger.fatal({ err: e }, "a write could not be made durable; stopping so nothing unpersisted is acknowledged");
+        process.exit(1);
+      },
+      opts.join === undefined ? {} : { join: opts.join },
+    );
   } catch (e) {
     logger.fatal({ err: e }, `cannot start node ${id}: ${(e as Error).message}`);
     process.exit(1);

@@ -58,14 +58,26 @@ export class ConfigFileError extends Error {
   }
 }
 
-const hostPort = z.string().transform((s, ctx): HostPort => {
+/** "host:port" or "[v6]:port" with a port in 1..65535, or undefined. */
+export function parseHostPort(s: string): HostPort | undefined {
   const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(s);
   const port = m === null ? NaN : Number(m[2]);
-  if (m === null || !(port >= 1 && port <= 65535)) {
+  if (m === null || !(port >= 1 && port <= 65535)) return undefined;
+  return { host: m[1]!.replace(/^\[|\]$/g, ""), port };
+}
+
+/** "host:port", bracketing an IPv6 host: the inverse of parseHostPort. */
+export function formatHostPort(a: HostPort): string {
+  return `${a.host.includes(":") ? `[${a.host}]` : a.host}:${a.port}`;
+}
+
+const hostPort = z.string().transform((s, ctx): HostPort => {
+  const parsed = parseHostPort(s);
+  if (parsed === undefined) {
     ctx.addIssue({ code: "custom", message: `expected "host:port" with a port in 1..65535, got ${JSON.stringify(s)}` });
     return z.NEVER;
   }
-  return { host: m[1]!.replace(/^\[|\]$/g, ""), port };
+  return parsed;
 });
 
 const positiveInt = z.number().int().positive();
@@ -213,5 +225,5 @@ export function dataDirOf(config: ClusterConfig, node: NodeAddress): string {
 }
 
 export function url(a: HostPort): string {
-  return `http://${a.host.includes(":") ? `[${a.host}]` : a.host}:${a.port}`;
+  return `http://${formatHostPort(a)}`;
 }

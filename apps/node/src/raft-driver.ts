@@ -1,5 +1,5 @@
 import type { Logger as PinoLogger } from "pino";
-import type { Message, NodeStatus, RaftNode, Ready, SnapshotMeta, Storage } from "@raft-ts/core";
+import { decodeMembership, describeMembership, type ConfChange, type Membership, type Message, type NodeStatus, type RaftNode, type Ready, type SnapshotMeta, type Storage } from "@raft-ts/core";
 import type { SnapshotPolicy } from "./config.js";
 import { encodeCommand, type KvCommand } from "./kv/commands.js";
 import type { KvResult, KvStateMachine } from "./kv/state-machine.js";
@@ -35,6 +35,25 @@ export type TransferOutcome =
   | { readonly type: "bad-target"; readonly to: number }
   | { readonly type: "failed"; readonly reason: string };
 
+export type ConfChangeOutcome =
+  /** The change committed and applied here; `membership` is the configuration it made. */
+  | { readonly type: "done"; readonly index: number; readonly membership: Membership }
+  | { readonly type: "not-leader"; readonly leaderId: number | undefined }
+  /** Another change is not committed yet, this leader has not committed in its term, or it is handing over: retry shortly. */
+  | { readonly type: "busy"; readonly reason: string }
+  /** The change does not apply to the current membership. */
+  | { readonly type: "rejected"; readonly reason: string }
+  /** Another leader's entry took its place: not applied, a retry is safe. */
+  | { readonly type: "lost" }
+  /** No answer in time: it may or may not be applied. */
+  | { readonly type: "timeout" };
+
+interface PendingConfChange {
+  readonly term: number;
+  readonly resolve: (o: ConfChangeOutcome) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
 interface PendingWrite {
   readonly term: number;
   readonly resolve: (o: WriteOutcome) => void;
@@ -58,6 +77,8 @@ export interface DriverMetrics {
   proposalFailed?(reason: "lost" | "timeout" | "not_leader" | "overloaded"): void;
   /** A snapshot was taken and the log compacted, in `seconds`. */
   snapshotTaken?(seconds: number): void;
+  /** A membership change committed and was applied here. */
+  membershipChanged?(): void;
 }
 
 export interface DriverOptions {
@@ -74,6 +95,11 @@ export interface DriverOptions {
   /** When to snapshot the state machine and compact the log (default: never). */
   readonly snapshot?: SnapshotPolicy;
   readonly metrics?: DriverMetrics;
+  /**
+   * The configuration changed: appended (`committed` false: connect to new members now) or
+   * committed and applied (`committed` true: members it no longer has may be forgotten).
+   */
+  readonly onMembership?: (membership: Membership, committed: boolean) => void;
 }
 
 /**
@@ -83,6 +109,7 @@ export interface DriverOptions {
  */
 export class RaftDriver {
   private readonly writes = new Map<number, PendingWrite>();
+  private readonly confChanges = new Map<number, PendingConfChange>();
   private readonly reads = new Map<string, PendingRead>();
   /**
    * Confirmed reads waiting for the state machine to reach their index, in confirmation order.
@@ -172,6 +199,8 @@ export class RaftDriver {
     this.writes.clear();
     for (const [, r] of this.reads) this.settleRead(r, { type: "timeout" });
     this.reads.clear();
+    for (const [, c] of this.confChanges) this.settleConfChange(c, { type: "timeout" });
+    this.confChanges.clear();
     this.confirmed.length = 0;
   }
 
@@ -225,7 +254,7 @@ export class RaftDriver {
     if (this.stopped) return { type: "failed", reason: "the node is stopping" };
     const st = this.o.node.status();
     if (st.role !== "leader") return { type: "not-leader", leaderId: st.leaderId === 0 ? undefined : st.leaderId };
-    const target = to ?? [...st.peers].sort((a, b) => b.match - a.match)[0]?.id;
+    const target = to ?? st.peers.filter((p) => p.voter).sort((a, b) => b.match - a.match)[0]?.id;
     if (target === undefined) return { type: "failed", reason: "this cluster has no other voter to hand over to" };
     const result = this.o.node.transferLeadership(target);
     this.schedule(); // the TimeoutNow or the catch-up append goes out at the end of the turn
@@ -247,6 +276,39 @@ export class RaftDriver {
       await new Promise((r) => setTimeout(r, this.o.tickMs));
     }
     return { type: "failed", reason: `node ${target} did not take over within ${timeoutMs} ms` };
+  }
+
+  /**
+   * Propose one membership change (this node must lead) and wait, bounded by the request
+   * timeout, until it is committed and applied here.
+   */
+  changeMembership(change: ConfChange): Promise<ConfChangeOutcome> {
+    if (this.stopped) return Promise.resolve({ type: "busy", reason: "the node is stopping" });
+    const r = this.o.node.proposeConfChange(change);
+    if (!r.ok) {
+      const e = r.error;
+      switch (e.type) {
+        case "NotLeader":
+          return Promise.resolve({ type: "not-leader", leaderId: e.leaderId });
+        case "TransferInProgress":
+          return Promise.resolve({ type: "busy", reason: `this leader is handing over to node ${e.to}` });
+        case "ConfChangePending":
+          return Promise.resolve({ type: "busy", reason: e.reason });
+        case "BadConfChange":
+          return Promise.resolve({ type: "rejected", reason: e.reason });
+      }
+    }
+    const { index, term } = r.value;
+    this.o.logger.info({ change, index }, "membership change proposed");
+    const outcome = new Promise<ConfChangeOutcome>((resolve) => {
+      const timer = setTimeout(() => {
+        this.confChanges.delete(index);
+        resolve({ type: "timeout" });
+      }, this.o.requestTimeoutMs);
+      this.confChanges.set(index, { term, resolve, timer });
+    });
+    this.schedule();
+    return outcome;
   }
 
   /**
@@ -288,6 +350,8 @@ export class RaftDriver {
           this.o.kv.restore(rd.snapshot.data, rd.snapshot.meta.index);
           this.o.storage.saveSnapshot(rd.snapshot);
           this.o.logger.info({ index: rd.snapshot.meta.index, term: rd.snapshot.meta.term, bytes: rd.snapshot.data.length }, "installed the leader's snapshot");
+          const m = rd.snapshot.meta.membership;
+          if (m !== undefined) this.o.onMembership?.(m, true); // a snapshot holds only committed state
         }
         this.o.storage.persist(rd.hardState, rd.entries);
       } catch (e) {
@@ -295,6 +359,11 @@ export class RaftDriver {
         this.halt();
         this.o.onFatal(e);
         return;
+      }
+      // New members must be reachable before the next messages are queued for them.
+      if (rd.membership !== undefined) {
+        this.o.logger.info({ membership: describeMembership(rd.membership) }, "configuration in force");
+        this.o.onMembership?.(rd.membership, false);
       }
       // Acknowledgements first: a leader is waiting for them to commit.
       for (const m of rd.persistedMessages) this.o.transport.send(m);
@@ -349,7 +418,7 @@ export class RaftDriver {
     if (term === undefined) throw new Error(`no term for the applied index ${applied}`);
     const started = performance.now();
     const data = this.o.kv.snapshot();
-    this.o.storage.saveSnapshot({ meta: { index: applied, term }, data });
+    this.o.storage.saveSnapshot({ meta: { index: applied, term, membership: this.o.node.membershipAt(applied) }, data });
     const keep = this.o.snapshot?.keepEntries ?? 0;
     this.o.storage.compact(Math.max(this.o.storage.firstIndex() - 1, applied - keep));
     const seconds = (performance.now() - started) / 1000;
@@ -363,6 +432,7 @@ export class RaftDriver {
       let result: KvResult | undefined;
       if (e.type === "normal") result = this.o.kv.apply(e.index, e.data);
       else this.o.kv.skip(e.index);
+      if (e.type === "config") this.applyConfig(e.index, e.term, decodeMembership(e.data));
       const w = this.writes.get(e.index);
       if (w !== undefined) {
         this.writes.delete(e.index);
@@ -382,6 +452,17 @@ export class RaftDriver {
         "state rebuilt from the log on disk",
       );
     }
+  }
+
+  /** A configuration entry committed: tell the node, and answer the change's proposer if it waits here. */
+  private applyConfig(index: number, term: number, membership: Membership): void {
+    this.o.logger.info({ index, membership: describeMembership(membership) }, "configuration committed");
+    this.o.metrics?.membershipChanged?.();
+    this.o.onMembership?.(membership, true);
+    const c = this.confChanges.get(index);
+    if (c === undefined) return;
+    this.confChanges.delete(index);
+    this.settleConfChange(c, c.term === term ? { type: "done", index, membership } : { type: "lost" });
   }
 
   private releaseReads(): void {
@@ -429,6 +510,11 @@ export class RaftDriver {
   private settleWrite(w: PendingWrite, outcome: WriteOutcome): void {
     clearTimeout(w.timer);
     w.resolve(outcome);
+  }
+
+  private settleConfChange(c: PendingConfChange, outcome: ConfChangeOutcome): void {
+    clearTimeout(c.timer);
+    c.resolve(outcome);
   }
 
   private settleRead(r: PendingRead, outcome: ReadOutcome): void {

@@ -1,10 +1,12 @@
 import { randomInt } from "node:crypto";
-import { RaftNode, SeededRng } from "@raft-ts/core";
+import { describeMembership, RaftNode, SeededRng, type Membership } from "@raft-ts/core";
 import { SqliteStorage } from "@raft-ts/storage-sqlite";
 import { TcpTransport } from "@raft-ts/transport-tcp";
 import type { Logger } from "pino";
 import { dataDirOf, nodeOf, url, type ClusterConfig } from "./config.js";
 import { buildHttpServer } from "./http/server.js";
+import { AddressBook, encodeMemberAddress } from "./membership/address-book.js";
+import { joinCluster, JoinRefused } from "./membership/join.js";
 import { KvStateMachine } from "./kv/state-machine.js";
 import { NodeMetrics } from "./metrics/node-metrics.js";
 import { RaftDriver } from "./raft-driver.js";
@@ -16,12 +18,21 @@ export interface RunningNode {
   shutdown(): Promise<void>;
 }
 
+export interface RunNodeOptions {
+  /**
+   * Join a running cluster through this member's HTTP address instead of bootstrapping one:
+   * the node starts with no configuration and asks the leader to add it (skipped when its log
+   * already makes it a member, as after a restart).
+   */
+  readonly join?: string;
+}
+
 /**
  * Start one node of `config`: open its data directory (recovering term, vote and log), join
  * the peers over TCP, serve HTTP, and drive Raft. `onFatal` is called when the node must stop
- * (a write that could not be made durable).
+ * (a write that could not be made durable, or a cluster that refused to let it join).
  */
-export async function runNode(config: ClusterConfig, id: number, logger: Logger, onFatal: (e: unknown) => void): Promise<RunningNode> {
+export async function runNode(config: ClusterConfig, id: number, logger: Logger, onFatal: (e: unknown) => void, options: RunNodeOptions = {}): Promise<RunningNode> {
   const self = nodeOf(config, id);
   const dataDir = dataDirOf(config, self);
   // The metrics read the node's status at scrape time; `node` exists by the first scrape.
@@ -58,7 +69,9 @@ export async function runNode(config: ClusterConfig, id: number, logger: Logger,
   const node = new RaftNode(
     {
       id,
-      voters: config.nodes.map((n) => n.id),
+      // The bootstrap membership: used until the log records one (the first leader does).
+      voters: options.join === undefined ? config.nodes.map((n) => n.id) : [],
+      addresses: Object.fromEntries(config.nodes.map((n) => [n.id, encodeMemberAddress(n)])),
       electionTicks: config.electionTimeoutMs[0] / tickMs,
       heartbeatTicks: config.heartbeatMs / tickMs,
       rng: new SeededRng(randomInt(0x7fffffff)),
@@ -69,11 +82,38 @@ export async function runNode(config: ClusterConfig, id: number, logger: Logger,
     storage,
   );
 
+  // Peers: the members of the configuration in force (the log's, once it has one), else the
+  // config file's nodes. Kept in step with membership changes (onMembership below).
+  const book = new AddressBook(config.nodes);
+  book.update(node.membership());
+  const known = node.membership().members.length > 0 ? node.membership().members.map((m) => m.id) : config.nodes.map((n) => n.id);
+  const initialPeers = known.flatMap((peer) => {
+    const a = peer === id ? undefined : book.lookup(peer);
+    return a === undefined ? [] : [[peer, a.raft] as const];
+  });
+  let wasMember = node.membership().members.some((m) => m.id === id);
+  const onMembership = (m: Membership, committed: boolean): void => {
+    book.update(m);
+    for (const member of m.members) {
+      const a = member.id === id ? undefined : book.lookup(member.id);
+      if (a !== undefined) transport.setPeer(member.id, a.raft);
+    }
+    if (!committed) return;
+    for (const p of transport.status()) {
+      if (!m.members.some((x) => x.id === p.id)) void transport.removePeer(p.id);
+    }
+    const isMember = m.members.some((x) => x.id === id);
+    if (wasMember && !isMember) {
+      logger.warn({ membership: describeMembership(m) }, "this node was removed from the cluster: it takes no further part and can be stopped");
+    }
+    wasMember = isMember;
+  };
+
   const transport = new TcpTransport({
     nodeId: id,
     clusterId: config.clusterId,
     listen: self.raft,
-    peers: new Map(config.nodes.filter((n) => n.id !== id).map((n) => [n.id, n.raft])),
+    peers: new Map(initialPeers),
     ...(config.secret === undefined ? {} : { secret: config.secret }),
     logger, // the transport binds its own component name
     metrics: metrics.transportMetrics(),
@@ -92,9 +132,10 @@ export async function runNode(config: ClusterConfig, id: number, logger: Logger,
     onFatal,
     metrics: metrics.driverMetrics(),
     snapshot: config.snapshot,
+    onMembership,
   });
 
-  const http = buildHttpServer({ config, self, driver, kv, logger, metrics });
+  const http = buildHttpServer({ config, self, driver, kv, logger, metrics, book });
   try {
     await transport.start();
     await http.listen({ host: self.http.host, port: self.http.port });
@@ -105,7 +146,30 @@ export async function runNode(config: ClusterConfig, id: number, logger: Logger,
     throw e;
   }
   driver.start();
-  logger.info({ raft: `${self.raft.host}:${self.raft.port}`, http: url(self.http), dataDir }, "node started");
+  logger.info({ raft: `${self.raft.host}:${self.raft.port}`, http: url(self.http), dataDir, membership: describeMembership(node.membership()) }, "node started");
+
+  const joining = new AbortController();
+  if (options.join !== undefined) {
+    if (wasMember) {
+      logger.info({ membership: describeMembership(node.membership()) }, "--join ignored: this node's log already makes it a member");
+    } else {
+      joinCluster({
+        via: options.join,
+        id,
+        self,
+        logger: logger.child({ component: "join" }),
+        onMembers: (members) => {
+          for (const m of members) transport.setPeer(m.id, m.raft);
+        },
+        // Catching up a large state can take a while; the learner keeps replicating meanwhile.
+        timeoutMs: 10 * 60_000,
+        signal: joining.signal,
+      }).catch((e: unknown) => {
+        if (e instanceof JoinRefused) onFatal(e);
+        else logger.error({ err: e }, "could not join the cluster; add this node with POST /admin/members");
+      });
+    }
+  }
 
   let closing: Promise<void> | undefined;
   return {
@@ -114,6 +178,7 @@ export async function runNode(config: ClusterConfig, id: number, logger: Logger,
     shutdown() {
       closing ??= (async () => {
         logger.info("shutting down");
+        joining.abort();
         if (driver.status().role === "leader") {
           // Hand over first, so the cluster has a leader at once instead of after an election timeout.
           const outcome = await driver.transferLeadership(undefined, 2 * config.electionTimeoutMs[1]);

@@ -1,10 +1,14 @@
 import { randomUUID } from "node:crypto";
+import { voterIds } from "@raft-ts/core";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger as PinoLogger } from "pino";
+import { z } from "zod";
 import type { ClusterConfig, NodeAddress } from "../config.js";
-import { url } from "../config.js";
+import { formatHostPort, parseHostPort, url } from "../config.js";
 import type { KvCommand } from "../kv/commands.js";
 import type { KvStateMachine } from "../kv/state-machine.js";
+import { AddressBook } from "../membership/address-book.js";
+import { addMember, describeMembers, removeMember, type AddMemberOutcome } from "../membership/admin.js";
 import type { NodeMetrics } from "../metrics/node-metrics.js";
 import type { RaftDriver, WriteOutcome } from "../raft-driver.js";
 
@@ -16,7 +20,19 @@ export interface HttpServerOptions {
   readonly logger: PinoLogger;
   /** When given, GET /metrics serves it and every request's duration is recorded. */
   readonly metrics?: NodeMetrics;
+  /** Where members are (the membership's addresses); by default the config file's nodes. */
+  readonly book?: AddressBook;
 }
+
+/** POST /admin/members: the node to add, and where it listens. */
+const addMemberBody = z
+  .object({
+    id: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+    raft: z.string().max(300).refine((s) => parseHostPort(s) !== undefined, 'must be "host:port"'),
+    http: z.string().max(300).refine((s) => parseHostPort(s) !== undefined, 'must be "host:port"'),
+    role: z.enum(["voter", "learner"]).default("voter"),
+  })
+  .strict();
 
 interface KeyParams {
   key: string;
@@ -51,8 +67,9 @@ export function buildHttpServer(o: HttpServerOptions): FastifyInstance {
     return error(reply, status, code, err.message);
   });
 
+  const book = o.book ?? new AddressBook(o.config.nodes);
   const leaderUrl = (leaderId: number): string | undefined => {
-    const leader = o.config.nodes.find((n) => n.id === leaderId);
+    const leader = book.lookup(leaderId);
     return leader === undefined ? undefined : url(leader.http);
   };
 
@@ -189,8 +206,8 @@ export function buildHttpServer(o: HttpServerOptions): FastifyInstance {
     let to: number | undefined;
     if (req.query.to !== undefined) {
       to = Number(req.query.to);
-      if (!Number.isSafeInteger(to) || !o.config.nodes.some((n) => n.id === to) || to === o.self.id) {
-        return error(reply, 400, "bad_target", `to must be the id of another node of this cluster, got ${JSON.stringify(req.query.to)}`);
+      if (!Number.isSafeInteger(to) || !voterIds(o.driver.status().membership).includes(to) || to === o.self.id) {
+        return error(reply, 400, "bad_target", `to must be the id of another voter of this cluster, got ${JSON.stringify(req.query.to)}`);
       }
     }
     const outcome = await o.driver.transferLeadership(to, 2 * o.config.electionTimeoutMs[1]);
@@ -214,7 +231,71 @@ export function buildHttpServer(o: HttpServerOptions): FastifyInstance {
     return reply.code(200).send({ index: meta.index, term: meta.term });
   });
 
-  app.get("/status", async () => statusOf(o));
+  // Admin: membership. GET is answered by any node from its own log (with whether that
+  // configuration is committed); changes go to the leader (followers redirect).
+  app.get("/admin/members", async () => {
+    const st = o.driver.status();
+    return {
+      leader: st.leaderId || null,
+      term: st.term,
+      index: st.membershipIndex,
+      committed: st.membershipIndex <= st.commit,
+      members: describeMembers(st.membership, (id) => book.lookup(id)),
+    };
+  });
+
+  const answerMembership = (req: FastifyRequest, reply: FastifyReply, outcome: AddMemberOutcome) => {
+    switch (outcome.type) {
+      case "done":
+        return reply.code(200).send({ index: outcome.index, members: describeMembers(outcome.membership, (id) => book.lookup(id)) });
+      case "not-leader":
+        return redirect(req, reply, outcome.leaderId);
+      case "busy":
+        reply.header("retry-after", "1");
+        return error(reply, 503, "membership_change_pending", `${outcome.reason}; retry shortly`);
+      case "rejected":
+        return error(reply, 409, "bad_membership_change", outcome.reason);
+      case "lost":
+        reply.header("retry-after", "1");
+        return error(reply, 503, "not_committed", "leadership changed before the change committed; it was not applied, retry");
+      case "timeout":
+        return error(reply, 504, "outcome_unknown", "no answer in time: the change may or may not be applied; check GET /admin/members");
+      case "catch-up-failed":
+        reply.header("retry-after", "1");
+        return error(reply, 503, "learner_behind", `${outcome.reason}; it stays a learner, retry to continue`);
+    }
+  };
+
+  app.post("/admin/members", async (req, reply) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(Buffer.isBuffer(req.body) ? req.body.toString("utf8") : "");
+    } catch {
+      return error(reply, 400, "bad_json", 'the body must be JSON: {"id": N, "raft": "host:port", "http": "host:port", "role": "voter" | "learner"}');
+    }
+    const parsed = addMemberBody.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      return error(reply, 400, "bad_member", `${issue.path.join(".") || "body"}: ${issue.message}`);
+    }
+    const b = parsed.data;
+    const address = { raft: parseHostPort(b.raft)!, http: parseHostPort(b.http)! };
+    const electionMs = o.config.electionTimeoutMs[1];
+    const outcome = await addMember(o.driver, b.id, address, b.role, { roundMs: electionMs, maxRounds: 10, pollMs: o.config.tickMs });
+    return answerMembership(req, reply, outcome);
+  });
+
+  app.delete<{ Params: { id: string } }>("/admin/members/:id", async (req, reply) => {
+    const id = Number(req.params.id);
+    if (!Number.isSafeInteger(id) || id < 1) return error(reply, 400, "bad_member", `the node id must be a positive integer, got ${JSON.stringify(req.params.id)}`);
+    const st = o.driver.status();
+    if (st.role === "leader" && !st.membership.members.some((m) => m.id === id)) {
+      return error(reply, 404, "not_a_member", `node ${id} is not a member`);
+    }
+    return answerMembership(req, reply, await removeMember(o.driver, id));
+  });
+
+  app.get("/status", async () => statusOf({ ...o, book }));
   app.get("/healthz", async () => ({ ok: true }));
   app.get("/readyz", async (_req, reply) => {
     const st = o.driver.status();
@@ -225,8 +306,13 @@ export function buildHttpServer(o: HttpServerOptions): FastifyInstance {
   return app;
 }
 
-export function statusOf(o: Pick<HttpServerOptions, "config" | "self" | "driver">) {
+export function statusOf(o: Pick<HttpServerOptions, "config" | "self" | "driver" | "book">) {
   const st = o.driver.status();
+  const book = o.book ?? new AddressBook(o.config.nodes);
+  const leader = st.leaderId === 0 ? undefined : book.lookup(st.leaderId);
+  // Peers: the members of the configuration in force, or the config file's nodes before this
+  // node knows one (a node waiting to join).
+  const memberIds = st.membership.members.length > 0 ? st.membership.members.map((m) => m.id) : o.config.nodes.map((n) => n.id);
   return {
     id: st.id,
     clusterId: o.config.clusterId,
@@ -234,20 +320,25 @@ export function statusOf(o: Pick<HttpServerOptions, "config" | "self" | "driver"
     term: st.term,
     vote: st.vote || null,
     leader: st.leaderId || null,
-    leaderHttp: st.leaderId ? url(o.config.nodes.find((n) => n.id === st.leaderId)!.http) : null,
+    leaderHttp: leader === undefined ? null : url(leader.http),
     commit: st.commit,
     applied: st.applied,
     lastIndex: st.lastIndex,
     lastTerm: st.lastTerm,
     snapshotIndex: o.driver.snapshotIndex(),
-    peers: o.config.nodes
-      .filter((n) => n.id !== o.self.id)
-      .map((n) => {
-        const p = st.peers.find((x) => x.id === n.id);
+    membershipIndex: st.membershipIndex,
+    voters: voterIds(st.membership),
+    learners: st.membership.members.filter((m) => m.role === "learner").map((m) => m.id),
+    peers: memberIds
+      .filter((id) => id !== o.self.id)
+      .map((id) => {
+        const a = book.lookup(id);
+        const p = st.peers.find((x) => x.id === id);
         return {
-          id: n.id,
-          raft: `${n.raft.host}:${n.raft.port}`,
-          http: url(n.http),
+          id,
+          role: st.membership.members.find((m) => m.id === id)?.role ?? null,
+          raft: a === undefined ? null : formatHostPort(a.raft),
+          http: a === undefined ? null : url(a.http),
           match: p?.match ?? null,
           next: p?.next ?? null,
           state: p?.state ?? null,

@@ -62,6 +62,9 @@ export const METRICS = {
   snapshotsReceived: metric("raft_snapshots_received_total", "counter", "Leader snapshots this node received whole and installed (it had fallen behind the compacted log)."),
   snapshotBytesSent: metric("raft_peer_snapshot_sent_bytes_total", "counter", "Snapshot bytes sent to the peer in InstallSnapshot chunks.", ["peer"]),
   leadershipTransfers: metric("raft_leadership_transfers_started_total", "counter", "Leadership transfers this node started as leader."),
+  // Membership
+  clusterMembers: metric("raft_cluster_members", "gauge", "Members of the configuration this node acts on, by role (voter or learner).", ["role"]),
+  membershipChanges: metric("raft_membership_changes_total", "counter", "Configuration entries committed and applied on this node (membership changes, and the first leader recording the bootstrap list)."),
   // Storage
   storageSync: metric("raft_storage_sync_duration_seconds", "histogram", "Duration of one durable write (SQLite transaction with fsync).", [], LATENCY_BUCKETS),
   storageBatchEntries: metric("raft_storage_batch_entries", "histogram", "Entries per durable write.", [], [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]),

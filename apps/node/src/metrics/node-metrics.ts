@@ -10,7 +10,7 @@ const ROLES = ["follower", "pre-candidate", "candidate", "leader"] as const;
 // Known label values, exported at 0 from the start so that rates and sums over them have series
 // before the first event (Prometheus' advice for enumerations). Written as records so the
 // compiler insists on every member of each union.
-const STEP_DOWN_REASONS = Object.keys({ newer_term: 0, lost_quorum: 0 } satisfies Record<StepDownReason, 0>);
+const STEP_DOWN_REASONS = Object.keys({ newer_term: 0, lost_quorum: 0, removed: 0 } satisfies Record<StepDownReason, 0>);
 const PROPOSAL_FAILURES = Object.keys({ lost: 0, timeout: 0, not_leader: 0, overloaded: 0 } satisfies Record<
   Parameters<NonNullable<DriverMetrics["proposalFailed"]>>[0],
   0
@@ -144,6 +144,9 @@ export class NodeMetrics {
     this.set(METRICS.lastLogIndex, st.lastIndex);
     this.set(METRICS.snapshotIndex, snapshotIndex);
     this.set(METRICS.storageLogEntries, logEntries);
+    for (const role of ["voter", "learner"] as const) {
+      this.set(METRICS.clusterMembers, st.membership.members.filter((m) => m.role === role).length, { role });
+    }
     // Per-peer replication is the leader's view; a follower reports none.
     this.gauges.get(METRICS.peerMatchIndex.name)!.reset();
     this.gauges.get(METRICS.peerLag.name)!.reset();
@@ -207,6 +210,7 @@ export class NodeMetrics {
         this.inc(METRICS.snapshotsTaken);
         this.observe(METRICS.snapshotDuration, seconds);
       },
+      membershipChanged: () => this.inc(METRICS.membershipChanges),
     };
   }
 
