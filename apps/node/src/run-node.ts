@@ -18,6 +18,9 @@ export interface RunningNode {
   shutdown(): Promise<void>;
 }
 
+/** How long connections to a removed member outlive its removal (see onMembership). */
+const REMOVED_PEER_GRACE_MS = 1000;
+
 export interface RunNodeOptions {
   /**
    * Join a running cluster through this member's HTTP address instead of bootstrapping one:
@@ -93,14 +96,25 @@ export async function runNode(config: ClusterConfig, id: number, logger: Logger,
   });
   let wasMember = node.membership().members.some((m) => m.id === id);
   const onMembership = (m: Membership, committed: boolean): void => {
-    book.update(m);
-    for (const member of m.members) {
-      const a = member.id === id ? undefined : book.lookup(member.id);
-      if (a !== undefined) transport.setPeer(member.id, a.raft);
+    if (!committed) {
+      // The configuration in force (newest in the log): who is where, and whom to connect to.
+      book.update(m);
+      for (const member of m.members) {
+        const a = member.id === id ? undefined : book.lookup(member.id);
+        if (a !== undefined) transport.setPeer(member.id, a.raft);
+      }
+      return;
     }
-    if (!committed) return;
-    for (const p of transport.status()) {
-      if (!m.members.some((x) => x.id === p.id)) void transport.removePeer(p.id);
+    // Forget nodes a committed configuration removed (unless a newer one has them again), a
+    // moment later, not now: the leader's last messages to them (the commit index that tells
+    // them their removal is final) are still queued in this turn.
+    const removed = transport.status().filter((p) => !m.members.some((x) => x.id === p.id) && !book.current().members.some((x) => x.id === p.id));
+    if (removed.length > 0) {
+      setTimeout(() => {
+        for (const p of removed) {
+          if (!book.current().members.some((x) => x.id === p.id)) void transport.removePeer(p.id);
+        }
+      }, REMOVED_PEER_GRACE_MS).unref();
     }
     const isMember = m.members.some((x) => x.id === id);
     if (wasMember && !isMember) {

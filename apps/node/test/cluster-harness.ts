@@ -43,35 +43,56 @@ export class ProcessCluster {
   private readonly killing = new WeakSet<ChildProcess>();
   httpPorts = new Map<number, number>();
   private configFile = "";
+  /** The config a joining node is started with: the cluster's nodes plus the spares. */
+  private joinConfigFile = "";
 
-  constructor(readonly size = 3) {}
+  /** `size` nodes bootstrap the cluster; `spares` more have addresses, to be started with --join. */
+  constructor(
+    readonly size = 3,
+    readonly spares = 0,
+  ) {}
 
   /** Timing (and snapshot) settings written into the config (defaults: the cluster.json defaults). */
   async init(
     timing: { tickMs?: number; electionTimeoutMs?: [number, number]; heartbeatMs?: number; snapshot?: { everyEntries: number; keepEntries: number } } = {},
   ): Promise<void> {
-    const nodes = [];
-    for (let id = 1; id <= this.size; id++) {
+    const nodes: { id: number; raft: string; http: string }[] = [];
+    for (let id = 1; id <= this.size + this.spares; id++) {
       const raft = await freePort();
       const http = await freePort();
       this.httpPorts.set(id, http);
       nodes.push({ id, raft: `127.0.0.1:${raft}`, http: `127.0.0.1:${http}` });
     }
+    const write = (file: string, list: typeof nodes) =>
+      writeFileSync(
+        file,
+        JSON.stringify({ clusterId: "test", ...timing, dataDir: join(this.dir, "node-{id}"), nodes: list, limits: { requestTimeoutMs: 3000 } }, null, 2),
+      );
     this.configFile = join(this.dir, "cluster.json");
-    writeFileSync(
-      this.configFile,
-      JSON.stringify({ clusterId: "test", ...timing, dataDir: join(this.dir, "node-{id}"), nodes, limits: { requestTimeoutMs: 3000 } }, null, 2),
-    );
+    write(this.configFile, nodes.slice(0, this.size));
+    this.joinConfigFile = join(this.dir, "cluster-join.json");
+    write(this.joinConfigFile, nodes);
+  }
+
+  /** Delete node `id`'s data directory, as a replaced machine would have none. */
+  wipe(id: number): void {
+    if (this.procs.has(id)) throw new Error(`node ${id} is running`);
+    rmSync(join(this.dir, `node-${id}`), { recursive: true, force: true });
   }
 
   url(id: number): string {
     return `http://127.0.0.1:${this.httpPorts.get(id)}`;
   }
 
-  start(id: number): void {
+  /** Start node `id`; with `join`, as a new member joining through node `join`'s HTTP address. */
+  start(id: number, opts: { join?: number } = {}): void {
     if (this.procs.has(id)) throw new Error(`node ${id} is already running`);
     const log = createWriteStream(join(this.dir, `node-${id}.log`), { flags: "a" });
-    const child = spawn(process.execPath, ["--import", tsx, cli, "node", "--config", this.configFile, "--id", String(id), "--log-format", "json"], {
+    const args =
+      opts.join === undefined
+        ? ["--config", this.configFile]
+        : ["--config", this.joinConfigFile, "--join", `127.0.0.1:${this.httpPorts.get(opts.join)}`];
+    const child = spawn(process.execPath, ["--import", tsx, cli, "node", ...args, "--id", String(id), "--log-format", "json"], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     child.stdout!.pipe(log);

@@ -1,6 +1,7 @@
 import { checkHistory, HistoryRecorder, renderFailure } from "@raft-ts/linearizability";
 import { afterEach, describe, expect, it } from "vitest";
 import { ProcessCluster, request, sleep } from "./cluster-harness.js";
+import { runClients } from "./workload.js";
 
 let cluster: ProcessCluster | undefined;
 afterEach(async () => {
@@ -27,47 +28,7 @@ describe("a concurrent client history with the leader killed, caught up by snaps
 
     const history = new HistoryRecorder();
     let running = true;
-    let seq = 0;
-    const client = async (id: number) => {
-      for (let n = 0; running; n++) {
-        const key = KEYS[Math.floor(Math.random() * KEYS.length)]!;
-        const node = 1 + Math.floor(Math.random() * 3);
-        const roll = Math.random();
-        if (roll < 0.5) {
-          const value = `c${id}-${n}-${++seq}`;
-          const h = history.invoke(id, "put", key, value);
-          try {
-            const r = await request("PUT", `${c.url(node)}/kv/${key}`, value, {}, 4000);
-            if (r.status === 200) history.ok(h);
-            else if (r.status === 503) history.fail(h); // no leader, not committed, or overloaded: not applied
-            else history.unknown(h);
-          } catch {
-            history.unknown(h);
-          }
-        } else if (roll < 0.9) {
-          const h = history.invoke(id, "get", key);
-          try {
-            const r = await request("GET", `${c.url(node)}/kv/${key}`, undefined, {}, 4000);
-            if (r.status === 200) history.ok(h, r.text);
-            else if (r.status === 404) history.ok(h, null);
-            else history.unknown(h);
-          } catch {
-            history.unknown(h);
-          }
-        } else {
-          const h = history.invoke(id, "delete", key);
-          try {
-            const r = await request("DELETE", `${c.url(node)}/kv/${key}`, undefined, {}, 4000);
-            if (r.status === 200) history.ok(h);
-            else if (r.status === 503) history.fail(h);
-            else history.unknown(h);
-          } catch {
-            history.unknown(h);
-          }
-        }
-      }
-    };
-    const clients = Array.from({ length: CLIENTS }, (_, i) => client(i + 1));
+    const clients = runClients(history, { clients: CLIENTS, keys: KEYS, targets: () => [1, 2, 3].map((id) => c.url(id)), running: () => running });
     await sleep(1500);
     await c.kill(firstLeader, "SIGKILL");
     await sleep(1500);
@@ -77,7 +38,7 @@ describe("a concurrent client history with the leader killed, caught up by snaps
     const transfer = await request("POST", `${c.url(leader)}/admin/leadership-transfer?to=${firstLeader}`, undefined, {}, 5000);
     await sleep(1000);
     running = false;
-    await Promise.all(clients);
+    await clients;
     // The scenario happened as described: the restarted node caught up by snapshot and took over.
     expect(transfer.status).toBe(200);
     await c.waitForLog(firstLeader, "installed the leader's snapshot");

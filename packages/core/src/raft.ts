@@ -916,7 +916,11 @@ export class Raft {
    */
   private membershipCommitted(): void {
     for (const id of this.progress.keys()) {
-      if (!this.membership.members.some((m) => m.id === id)) this.progress.delete(id);
+      if (this.membership.members.some((m) => m.id === id)) continue;
+      // A last append carries the commit index, so the removed node most likely learns that
+      // its removal is final (it has the entry already, so it no longer campaigns either way).
+      this.sendAppend(id, true);
+      this.progress.delete(id);
     }
     if (this.isVoter(this.id)) return;
     let successor: NodeId = NONE;
