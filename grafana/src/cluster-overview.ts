@@ -41,7 +41,7 @@ export function clusterOverview(): dashboard.Dashboard {
       stat("Leader, as each node sees it", [q(`max by (node) (${m(METRICS.leaderId)})`, "node {{node}}")], {
         description: "The id of the leader each node knows (none: it knows no leader). All equal in a healthy cluster.",
         unit: "none",
-        span: 8,
+        span: 6,
         mappings: LEADER_MAPPINGS,
       }),
     )
@@ -49,15 +49,26 @@ export function clusterOverview(): dashboard.Dashboard {
       stat(
         "Nodes reporting / knowing a leader",
         [q(`count(${m(METRICS.term)})`, "reporting"), q(`sum(${m(METRICS.leaderKnown)})`, "know a leader")],
-        { description: "Nodes whose metrics Prometheus has, and how many of them know a leader.", unit: "none", span: 6 },
+        { description: "Nodes whose metrics Prometheus has, and how many of them know a leader.", unit: "none", span: 4 },
       ),
     )
     .withPanel(
       stat("Commit index", [q(`max(${m(METRICS.commitIndex)})`, "commit")], {
         description: "The highest log index any node knows is committed.",
         unit: "none",
-        span: 6,
+        span: 4,
       }),
+    )
+    .withPanel(
+      stat(
+        "Members: voters / learners",
+        [q(`max(${m(METRICS.clusterMembers)}{role="voter"})`, "voters"), q(`max(${m(METRICS.clusterMembers)}{role="learner"})`, "learners")],
+        {
+          description: "Members of the configuration in force, by role (the largest any node reports: a node that missed a change lags). Learners receive the log but do not vote.",
+          unit: "none",
+          span: 6,
+        },
+      ),
     )
     .withPanel(
       stateTimeline("Role per node", [q(roleCode(["node"]), "node {{node}}")], {

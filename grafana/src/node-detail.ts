@@ -109,6 +109,7 @@ export function nodeDetail(): dashboard.Dashboard {
           q(`sum(increase(${n(m(METRICS.snapshotsTaken))}${R}))`, "snapshots taken"),
           q(`sum(increase(${n(m(METRICS.snapshotsReceived))}${R}))`, "leader snapshots installed"),
           q(`sum(increase(${n(m(METRICS.leadershipTransfers))}${R}))`, "leadership transfers started"),
+          q(`sum(increase(${n(m(METRICS.membershipChanges))}${R}))`, "membership changes committed"),
         ],
         {
           description: "Snapshots this node took (then compacting its log), leader snapshots it installed after falling behind the compacted log, and leadership transfers it started.",
