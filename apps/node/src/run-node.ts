@@ -89,20 +89,18 @@ export async function runNode(config: ClusterConfig, id: number, logger: Logger,
   // config file's nodes. Kept in step with membership changes (onMembership below).
   const book = new AddressBook(config.nodes);
   book.update(node.membership());
-  const known = node.membership().members.length > 0 ? node.membership().members.map((m) => m.id) : config.nodes.map((n) => n.id);
-  const initialPeers = known.flatMap((peer) => {
-    const a = peer === id ? undefined : book.lookup(peer);
-    return a === undefined ? [] : [[peer, a.raft] as const];
-  });
+  const connect = (peers: readonly number[]): void => {
+    for (const peer of peers) {
+      const a = peer === id ? undefined : book.lookup(peer);
+      if (a !== undefined) transport.setPeer(peer, a.raft);
+    }
+  };
   let wasMember = node.membership().members.some((m) => m.id === id);
   const onMembership = (m: Membership, committed: boolean): void => {
     if (!committed) {
       // The configuration in force (newest in the log): who is where, and whom to connect to.
       book.update(m);
-      for (const member of m.members) {
-        const a = member.id === id ? undefined : book.lookup(member.id);
-        if (a !== undefined) transport.setPeer(member.id, a.raft);
-      }
+      connect(m.members.map((x) => x.id));
       return;
     }
     // Forget nodes a committed configuration removed (unless a newer one has them again), a
@@ -127,7 +125,7 @@ export async function runNode(config: ClusterConfig, id: number, logger: Logger,
     nodeId: id,
     clusterId: config.clusterId,
     listen: self.raft,
-    peers: new Map(initialPeers),
+    peers: new Map(), // connect() below
     ...(config.secret === undefined ? {} : { secret: config.secret }),
     logger, // the transport binds its own component name
     metrics: metrics.transportMetrics(),
@@ -148,6 +146,8 @@ export async function runNode(config: ClusterConfig, id: number, logger: Logger,
     snapshot: config.snapshot,
     onMembership,
   });
+
+  connect(node.membership().members.length > 0 ? node.membership().members.map((m) => m.id) : config.nodes.map((n) => n.id));
 
   const http = buildHttpServer({ config, self, driver, kv, logger, metrics, book });
   try {
