@@ -74,6 +74,8 @@ interface SimNode {
   storage: MemoryStorage;
   /** The voters it bootstraps with: the initial cluster's, or none for a spare or a wiped node (it joins). */
   bootstrap: NodeId[];
+  /** Stopped by the operator after its removal committed (see changeMembership()); started again if added back. */
+  decommissioned: boolean;
   raft: RaftNode | undefined;
   readonly tickPhase: number;
   restarts: number;
@@ -141,6 +143,8 @@ export class Simulation {
   private maxAckedIndex = 0;
   /** Acknowledged writes: index -> digest of what the client was told was written. */
   private readonly acked = new Map<number, number>();
+  /** Without check-quorum: removals proposed, by log index, whose node stops when they commit. */
+  private readonly removals = new Map<number, { id: NodeId; term: number }>();
   private readonly stats: SimStats = {
     ms: 0,
     messagesSent: 0,
@@ -199,6 +203,7 @@ export class Simulation {
         id,
         storage: new MemoryStorage(),
         bootstrap: id <= opts.nodes ? initial : [],
+        decommissioned: false,
         raft: undefined,
         tickPhase: phaseRng.int(this.tickMs),
         restarts: 0,
@@ -325,7 +330,7 @@ export class Simulation {
   }
 
   private restart(node: SimNode): void {
-    if (node.raft !== undefined) return;
+    if (node.raft !== undefined || node.decommissioned) return;
     node.restarts++;
     this.trace(`${this.stamp()} n${node.id} RESTART (from ${node.storage.lastIndex()} persisted entries)`);
     this.start(node);
@@ -401,6 +406,14 @@ export class Simulation {
 
   private apply(node: SimNode, e: Entry): void {
     this.checker.onApply(node.id, e);
+    const removal = this.removals.get(e.index);
+    if (removal !== undefined && removal.term === e.term) {
+      this.removals.delete(e.index);
+      const removed = this.nodes.get(removal.id)!;
+      this.trace(`${this.stamp()} n${removal.id} DECOMMISSIONED (its removal committed; check-quorum is off)`);
+      removed.raft = undefined;
+      removed.decommissioned = true;
+    }
     node.applied[e.index] = entryDigest(e);
     const w = node.pendingWrites.get(e.index);
     if (w === undefined) return;
@@ -540,7 +553,15 @@ export class Simulation {
     }
     if (options.length === 0) return;
     const change = this.faultRng.pick(options)();
+    if (change.type !== "remove") this.recommission(this.nodes.get(change.id)!);
     const r = raft.proposeConfChange(change);
+    if (r.ok && change.type === "remove" && !this.variant.checkQuorum) {
+      // Without check-quorum there is no leader lease, and nothing stops a removed node that
+      // missed its removal from campaigning forever: a member that lags still counts it as a
+      // voter, takes its terms, and deposes each new leader with them (as in etcd/raft, whose
+      // lease also needs check-quorum). So, like an operator, stop it once its removal commits.
+      this.removals.set(r.value.index, { id: change.id, term: r.value.term });
+    }
     this.trace(`${this.stamp()} MEMBERSHIP n${leader.id} ${JSON.stringify(change)} from ${describeMembership(m)}: ${r.ok ? `appended at ${r.value.index}` : r.error.type}`);
     if (r.ok) this.stats.membershipChanges++;
     this.drive(leader);
@@ -554,6 +575,15 @@ export class Simulation {
    * before it overlaps a majority of it, in a node with a longer log), and by induction no
    * older one can either.
    */
+  /** A decommissioned node being added back is started again, with what it had on disk. */
+  private recommission(node: SimNode): void {
+    if (!node.decommissioned) return;
+    node.decommissioned = false;
+    node.pendingWrites.clear();
+    node.pendingReads.clear();
+    this.restart(node);
+  }
+
   private wipe(node: SimNode): void {
     this.trace(`${this.stamp()} n${node.id} WIPED (a new machine with the same id)`);
     node.raft = undefined;
@@ -751,7 +781,7 @@ function describe(m: Message): string {
     case "Heartbeat":
       return `Heartbeat term=${m.term} commit=${m.commit} read=${m.readSeq}`;
     case "HeartbeatResponse":
-      return `HeartbeatResponse term=${m.term} read=${m.readSeq}`;
+      return `HeartbeatResponse term=${m.term} read=${m.readSeq} commit=${m.commit}`;
     case "TimeoutNow":
       return `TimeoutNow term=${m.term}`;
     case "InstallSnapshot":

@@ -95,6 +95,12 @@ export interface Heartbeat extends Envelope {
 export interface HeartbeatResponse extends Envelope {
   readonly type: "HeartbeatResponse";
   readonly readSeq: number;
+  /**
+   * The responder's commit index. A follower moves its commit index on a heartbeat only as
+   * far as it has verified its log against this leader's (see Raft.leaderMatched); a leader
+   * seeing one behind sends it an append, whose log check lets it catch up.
+   */
+  readonly commit: number;
 }
 
 /**

@@ -124,6 +124,12 @@ export class RaftLog {
     return lastTerm > ourTerm || (lastTerm === ourTerm && lastIndex >= this.lastIndex());
   }
 
+  /** A log ending at (lastIndex, lastTerm) is strictly more up to date than ours. */
+  isAhead(lastIndex: number, lastTerm: number): boolean {
+    const ourTerm = this.lastTerm();
+    return lastTerm > ourTerm || (lastTerm === ourTerm && lastIndex > this.lastIndex());
+  }
+
   /** Append entries at the tail (a leader's own proposals). */
   append(entries: readonly Entry[]): void {
     const first = entries[0];

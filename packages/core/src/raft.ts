@@ -93,6 +93,12 @@ export class Raft {
    */
   leadTransferee: NodeId = NONE;
   private transferElapsed = 0;
+  /**
+   * Follower only: the highest index known to match the current leader's log, from its
+   * appends and snapshots in this term (entries a leader sent in its term are its own, and a
+   * leader's log only grows within a term). Heartbeats may commit up to here.
+   */
+  private leaderMatched = 0;
   /** Follower only: the chunks of a leader's snapshot received so far. */
   private incomingSnapshot: { meta: SnapshotMeta; chunks: Uint8Array[]; received: number } | undefined;
 
@@ -199,17 +205,17 @@ export class Raft {
       return;
     }
     // Messages from nodes outside our configuration are fine (a leader adding this node, a
-    // member this node has not heard of yet), except a request for votes: a node whose
-    // configuration is committed answers only candidates it has as voters, so a removed node
-    // that missed its removal cannot disrupt the cluster by raising terms (dissertation 4.2.3).
-    // Only when committed: an uncommitted configuration may be on a branch of the log that
-    // is about to be overwritten, and ignoring the voters of the configuration that wins can
-    // deadlock elections (the simulator found one: two nodes each waiting for the other's
-    // vote under different configurations). A node with no configuration yet (joining)
-    // answers, but its vote counts for no one.
-    const configCommitted = this.log.membership.currentIndex() <= this.log.committed;
-    if (m.type === "VoteRequest" && configCommitted && this.voterList.length > 0 && !this.isVoter(m.from)) {
-      this.logger.debug({ from: m.from, term: m.term }, "ignoring a vote request from a node that is not a voter");
+    // member this node has not heard of yet), except a request for votes from a node that is
+    // not a voter here and whose log is not ahead of ours: that is a removed node that missed
+    // its removal (its log lacks the entry that removed it), and answering would let it raise
+    // terms and disrupt the cluster (dissertation 4.2.3). A candidate whose log is ahead may
+    // know a configuration we have not seen yet, so it is answered as usual: ignoring those
+    // too (an earlier version did) deadlocks elections when a lagging node's configuration is
+    // stale, as the simulator found. Members that lag may still count a removed node as a
+    // voter; against that, the leader lease (check-quorum) is the defence. A node with no
+    // configuration yet (joining) answers anyone; its vote counts for no one.
+    if (m.type === "VoteRequest" && this.voterList.length > 0 && !this.isVoter(m.from) && !this.log.isAhead(m.lastLogIndex, m.lastLogTerm)) {
+      this.logger.debug({ from: m.from, term: m.term }, "ignoring a vote request from a removed node");
       return;
     }
 
@@ -234,16 +240,13 @@ export class Raft {
         // A stale leader: tell it our term so it steps down. Without this, a node whose term
         // went up while it was cut off would ignore the leader forever (it cannot win an
         // election while the others hold a leader lease).
-        this.send({ type: "HeartbeatResponse", from: this.id, to: m.from, term: this.term, readSeq: 0 });
-      } else if (m.type === "VoteRequest" && m.preVote) {
-        this.send({
-          type: "VoteResponse",
-          from: this.id,
-          to: m.from,
-          term: this.term,
-          preVote: true,
-          granted: false,
-        });
+        this.send({ type: "HeartbeatResponse", from: this.id, to: m.from, term: this.term, readSeq: 0, commit: this.log.committed });
+      } else if (m.type === "VoteRequest") {
+        // A candidate behind in term: refuse, and tell it our term (paper figure 2). It may not
+        // hear it any other way: with membership changes the nodes' configurations can differ,
+        // and a node whose configuration lacks that candidate never asks it for a vote (the
+        // simulator found two nodes campaigning past each other forever).
+        this.send({ type: "VoteResponse", from: this.id, to: m.from, term: this.term, preVote: m.preVote, granted: false });
       }
       return;
     }
@@ -378,6 +381,7 @@ export class Raft {
     this.leadTransferee = NONE;
     this.transferElapsed = 0;
     this.incomingSnapshot = undefined;
+    this.leaderMatched = 0;
   }
 
   private resetRandomizedElectionTimeout(): void {
@@ -613,12 +617,14 @@ export class Raft {
 
     if (m.prevLogIndex < this.log.committed) {
       // Everything up to our commit index already matches the leader's log.
+      this.leaderMatched = Math.max(this.leaderMatched, this.log.committed);
       reply({ success: true, matchIndex: this.log.committed, rejectedIndex: 0, conflictTerm: 0, conflictIndex: 0 });
       return;
     }
     const lastNew = this.log.maybeAppend(m.prevLogIndex, m.prevLogTerm, m.entries);
     this.syncMembership();
     if (lastNew !== undefined) {
+      this.leaderMatched = Math.max(this.leaderMatched, lastNew);
       this.log.commitTo(Math.min(m.leaderCommit, lastNew));
       reply({ success: true, matchIndex: lastNew, rejectedIndex: 0, conflictTerm: 0, conflictIndex: 0 });
       return;
@@ -639,9 +645,17 @@ export class Raft {
     reply({ success: false, matchIndex: 0, rejectedIndex: m.prevLogIndex, conflictTerm, conflictIndex });
   }
 
+  /**
+   * A heartbeat carries no log check, so its commit index is taken only as far as this node
+   * knows its log matches the leader's. Normally that is all of it (the leader sends at most
+   * what this node acknowledged); it is less when the leader's knowledge is about a previous
+   * incarnation of this node: a machine replaced under the same id after its disk was wiped
+   * can receive heartbeats the leader sent to the old one, and must not commit entries it got
+   * from elsewhere, or crash on an index past its log. The answer says where it is.
+   */
   private handleHeartbeat(m: Heartbeat): void {
-    this.log.commitTo(m.commit);
-    this.send({ type: "HeartbeatResponse", from: this.id, to: m.from, term: this.term, readSeq: m.readSeq });
+    this.log.commitTo(Math.min(m.commit, this.leaderMatched));
+    this.send({ type: "HeartbeatResponse", from: this.id, to: m.from, term: this.term, readSeq: m.readSeq, commit: this.log.committed });
   }
 
   private handleAppendEntriesResponse(m: AppendEntriesResponse): void {
@@ -699,7 +713,7 @@ export class Raft {
     // The follower lags: send what it needs, or an empty append whose rejection tells us where
     // its log really ends (appends may have been lost, or it restarted).
     if (pr.state === "snapshot") this.sendSnapshotChunk(m.from, pr); // resend what may have been lost
-    else if (pr.match < this.log.lastIndex()) this.sendAppend(m.from, true);
+    else if (pr.match < this.log.lastIndex() || m.commit < Math.min(pr.match, this.log.committed)) this.sendAppend(m.from, true);
     if (m.readSeq > (this.readAcks.get(m.from) ?? 0)) {
       this.readAcks.set(m.from, m.readSeq);
       this.releaseConfirmedReads();
@@ -817,8 +831,10 @@ export class Raft {
    * already covers is acknowledged at once.
    */
   private handleInstallSnapshot(m: InstallSnapshot): void {
-    const reply = (offset: number, done: boolean): void =>
+    const reply = (offset: number, done: boolean): void => {
+      if (done) this.leaderMatched = Math.max(this.leaderMatched, Math.min(m.meta.index, this.log.lastIndex()));
       this.send({ type: "InstallSnapshotResponse", from: this.id, to: m.from, term: this.term, index: m.meta.index, offset, done });
+    };
     if (m.meta.index <= this.log.committed) {
       this.incomingSnapshot = undefined;
       reply(0, true);

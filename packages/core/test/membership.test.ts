@@ -255,3 +255,43 @@ describe("configuration entry encoding", () => {
     expect(encodeMembership({ members: [{ id: 1, role: "voter", address: "ü😀" }] })).toEqual(new TextEncoder().encode(text));
   });
 });
+
+describe("heartbeats meant for a previous incarnation", () => {
+  it("a node with an empty log takes no commit from a heartbeat sent to the node it replaced, and says where it is", async () => {
+    const { MemoryStorage, RaftNode, SeededRng } = await import("../src/index.js");
+    const n = new RaftNode({ id: 3, voters: [], electionTicks: 10, heartbeatTicks: 1, rng: new SeededRng(1) }, new MemoryStorage());
+    n.step({ type: "Heartbeat", from: 1, to: 3, term: 5, commit: 194, readSeq: 7 });
+    const rd = n.ready();
+    expect(n.status().commit).toBe(0);
+    expect(rd.persistedMessages).toContainEqual({ type: "HeartbeatResponse", from: 3, to: 1, term: 5, readSeq: 7, commit: 0 });
+  });
+
+  it("a leader answers a follower whose commit lags what heartbeats could tell it with an append", () => {
+    const c = new TestCluster(3);
+    expect(c.elect(1)).toBe(true);
+    c.propose(1, "x");
+    const st = c.raft(1).status();
+    c.queue = [];
+    c.raft(1).step({ type: "HeartbeatResponse", from: 2, to: 1, term: st.term, readSeq: 0, commit: 0 });
+    c.drain(1);
+    const append = c.queue.find((m) => m.type === "AppendEntries" && m.to === 2);
+    expect(append).toMatchObject({ leaderCommit: st.commit });
+    // Caught up in commit, it gets none.
+    c.queue = [];
+    c.raft(1).step({ type: "HeartbeatResponse", from: 2, to: 1, term: st.term, readSeq: 0, commit: st.commit });
+    c.drain(1);
+    expect(c.queue.filter((m) => m.type === "AppendEntries")).toHaveLength(0);
+  });
+});
+
+describe("terms reach candidates that no configuration asks", () => {
+  it("a vote request from a lower term is refused with this node's term, so the candidate catches up", async () => {
+    const { MemoryStorage, RaftNode, SeededRng } = await import("../src/index.js");
+    const storage = new MemoryStorage();
+    storage.persist({ term: 5, vote: 0, commit: 0 }, []);
+    const n = new RaftNode({ id: 2, voters: [1, 2], electionTicks: 10, heartbeatTicks: 1, rng: new SeededRng(1) }, storage);
+    n.step({ type: "VoteRequest", from: 1, to: 2, term: 3, preVote: false, lastLogIndex: 9, lastLogTerm: 3 });
+    const rd = n.ready();
+    expect([...rd.messages, ...rd.persistedMessages]).toContainEqual({ type: "VoteResponse", from: 2, to: 1, term: 5, preVote: false, granted: false });
+  });
+});

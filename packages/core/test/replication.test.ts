@@ -371,7 +371,7 @@ describe("the Ready contract", () => {
     const { node } = singleNode();
     node.ready();
     expect(() => node.tick()).toThrow(/advance/);
-    expect(() => node.step({ type: "HeartbeatResponse", from: 2, to: 1, term: 1, readSeq: 0 })).toThrow(/advance/);
+    expect(() => node.step({ type: "HeartbeatResponse", from: 2, to: 1, term: 1, readSeq: 0, commit: 0 })).toThrow(/advance/);
     expect(() => node.propose(enc.encode("x"))).toThrow(/advance/);
     expect(() => node.readIndex("r")).toThrow(/advance/);
   });

@@ -46,7 +46,7 @@ const COMMIT = 1000;
 const TYPICAL_SEQ = 100_000;
 
 const ping = (readSeq: number): Heartbeat => ({ type: "Heartbeat", from: 1, to: 2, term: TERM, commit: COMMIT, readSeq });
-const pong = (readSeq: number): HeartbeatResponse => ({ type: "HeartbeatResponse", from: 2, to: 1, term: TERM, readSeq });
+const pong = (readSeq: number): HeartbeatResponse => ({ type: "HeartbeatResponse", from: 2, to: 1, term: TERM, readSeq, commit: 0 });
 
 /** Counts round trips completed between warm-up and the end of the measurement. */
 class Meter {

@@ -132,10 +132,10 @@ describe("message codec: decoding rejects malformed input without throwing", () 
 
   it("rejects integers above 2^53 - 1, overlong varints and varints over 8 bytes", () => {
     // 2^53 as a varint: seven 0x80 groups then 0x10 (7 * 7 = 49 bits, 0x10 << 49 = 2^53).
-    expectDecodeError([6, 1, 2, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10, 0], /above 2\^53 - 1/);
-    expect(decodeMessage(Uint8Array.from([6, 1, 2, ...varint(Number.MAX_SAFE_INTEGER), 0])).ok).toBe(true);
-    expectDecodeError([6, 1, 2, 0x81, 0x00, 0], /non-canonical/);
-    expectDecodeError([6, 1, 2, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0], /longer than 8 bytes/);
+    expectDecodeError([6, 1, 2, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10, 0, 0], /above 2\^53 - 1/);
+    expect(decodeMessage(Uint8Array.from([6, 1, 2, ...varint(Number.MAX_SAFE_INTEGER), 0, 0])).ok).toBe(true);
+    expectDecodeError([6, 1, 2, 0x81, 0x00, 0, 0], /non-canonical/);
+    expectDecodeError([6, 1, 2, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0, 0], /longer than 8 bytes/);
   });
 
   it("rejects a claimed entry count the remaining bytes cannot hold, before allocating for it", () => {

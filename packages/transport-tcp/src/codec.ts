@@ -13,7 +13,7 @@ import { ByteReader, DecodeError, EncodeError, utf8Length, varintSize, writeVari
  * | 3   | AppendEntries         | prevLogIndex prevLogTerm leaderCommit count:varint entry*   |
  * | 4   | AppendEntriesResponse | success:bool matchIndex rejectedIndex conflictTerm conflictIndex |
  * | 5   | Heartbeat             | commit:varint readSeq:varint                                |
- * | 6   | HeartbeatResponse     | readSeq:varint                                              |
+ * | 6   | HeartbeatResponse     | readSeq:varint commit:varint                                |
  * | 7   | TimeoutNow            | (none)                                                      |
  * | 8   | InstallSnapshot       | index:varint term:varint offset:varint done:bool length:varint data |
  * |     |                       | membership                                                 |
@@ -143,7 +143,7 @@ export function messageSize(m: Message): number {
     case "Heartbeat":
       return envelope + varintSize("commit", m.commit) + varintSize("readSeq", m.readSeq);
     case "HeartbeatResponse":
-      return envelope + varintSize("readSeq", m.readSeq);
+      return envelope + varintSize("readSeq", m.readSeq) + varintSize("commit", m.commit);
     case "TimeoutNow":
       return envelope;
     case "InstallSnapshot": {
@@ -212,7 +212,7 @@ export function writeMessage(buf: Uint8Array, offset: number, m: Message): numbe
       return writeVarint(buf, writeVarint(buf, o, m.commit), m.readSeq);
     }
     case "HeartbeatResponse":
-      return writeVarint(buf, writeEnvelope(buf, offset, TAG.HeartbeatResponse, m), m.readSeq);
+      return writeVarint(buf, writeVarint(buf, writeEnvelope(buf, offset, TAG.HeartbeatResponse, m), m.readSeq), m.commit);
     case "TimeoutNow":
       return writeEnvelope(buf, offset, TAG.TimeoutNow, m);
     case "InstallSnapshot": {
@@ -374,7 +374,8 @@ function readMessage(r: ByteReader): Message {
     }
     case TAG.HeartbeatResponse: {
       const readSeq = r.varint();
-      return { type: "HeartbeatResponse", from, to, term, readSeq };
+      const commit = r.varint();
+      return { type: "HeartbeatResponse", from, to, term, readSeq, commit };
     }
     case TAG.TimeoutNow:
       return { type: "TimeoutNow", from, to, term };

@@ -106,6 +106,7 @@ export const messageArbs: { readonly [T in MessageType]: fc.Arbitrary<Extract<Me
     type: fc.constant("HeartbeatResponse"),
     ...envelope,
     readSeq: uintArb,
+    commit: uintArb,
   }),
   TimeoutNow: fc.record<TimeoutNow>({
     type: fc.constant("TimeoutNow"),
@@ -160,7 +161,7 @@ export function oneOfEach(from: NodeId, to: NodeId, term = 7): Message[] {
     },
     { type: "AppendEntriesResponse", from, to, term, success: false, matchIndex: 0, rejectedIndex: 12, conflictTerm: 5, conflictIndex: 8 },
     { type: "Heartbeat", from, to, term, commit: 9, readSeq: 3 },
-    { type: "HeartbeatResponse", from, to, term, readSeq: 3 },
+    { type: "HeartbeatResponse", from, to, term, readSeq: 3, commit: 9 },
     { type: "TimeoutNow", from, to, term },
     { type: "InstallSnapshot", from, to, term, meta: { index: 40, term: 5 }, offset: 4096, data: new TextEncoder().encode(`snapshot chunk for ${to}`), done: false },
     { type: "InstallSnapshot", from, to, term, meta: { index: 40, term: 5, membership }, offset: 0, data: new Uint8Array(0), done: true },
