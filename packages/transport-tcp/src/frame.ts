@@ -12,8 +12,16 @@ import { messageSize, writeMessage } from "./codec.js";
  * version, so a peer can always read the version of a frame it cannot otherwise understand.
  */
 
-/** The protocol version this code speaks: carried in every frame and checked on every frame. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * The protocol version this code speaks: carried in every frame and checked on every frame, so
+ * nodes of different versions refuse each other at the handshake with reason `version` instead
+ * of misreading messages.
+ * - 1: the first.
+ * - 2: leadership transfer (TimeoutNow, the VoteRequest flags byte), snapshots (InstallSnapshot
+ *   and its response, with the snapshot's membership), configuration entries, and the commit
+ *   index in HeartbeatResponse.
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** Length prefix + version + kind. */
 export const FRAME_HEADER_BYTES = 6;
