@@ -4,6 +4,9 @@ import type { SnapshotPolicy } from "./config.js";
 import { encodeCommand, type KvCommand } from "./kv/commands.js";
 import type { KvResult, KvStateMachine } from "./kv/state-machine.js";
 
+/** Entries deleted per event-loop turn when compacting (a few milliseconds of SQLite work). */
+const COMPACT_SLICE_ENTRIES = 2000;
+
 /** Where outgoing Raft messages go (the TCP transport, or a fake in tests). */
 export interface PeerTransport {
   send(message: Message): void;
@@ -110,6 +113,8 @@ export interface DriverOptions {
 export class RaftDriver {
   private readonly writes = new Map<number, PendingWrite>();
   private readonly confChanges = new Map<number, PendingConfChange>();
+  /** The log is compacted up to here, a slice per turn (see compactStep()). */
+  private compactTarget = 0;
   private readonly reads = new Map<string, PendingRead>();
   /**
    * Confirmed reads waiting for the state machine to reach their index, in confirmation order.
@@ -386,6 +391,20 @@ export class RaftDriver {
     if (policy !== undefined && this.o.kv.applied - (this.o.storage.snapshotMeta()?.index ?? 0) >= policy.everyEntries) {
       this.takeSnapshot();
     }
+    this.compactStep();
+  }
+
+  /**
+   * Compact the log toward compactTarget a slice at a time, one slice per event-loop turn.
+   * Deleting a whole snapshot's worth of entries at once (100,000 by default) is one SQLite
+   * transaction of a few hundred milliseconds, during which the node sends no heartbeats: as
+   * long as an election timeout. In slices, heartbeats and requests go on in between.
+   */
+  private compactStep(): void {
+    const first = this.o.storage.firstIndex();
+    if (this.compactTarget <= first - 1) return;
+    this.o.storage.compact(Math.min(this.compactTarget, first - 1 + COMPACT_SLICE_ENTRIES));
+    if (this.compactTarget > this.o.storage.firstIndex() - 1) this.schedule();
   }
 
   /** Snapshot now (POST /admin/snapshot); a storage failure stops the node, as any failed write does. */
@@ -420,10 +439,14 @@ export class RaftDriver {
     const data = this.o.kv.snapshot();
     this.o.storage.saveSnapshot({ meta: { index: applied, term, membership: this.o.node.membershipAt(applied) }, data });
     const keep = this.o.snapshot?.keepEntries ?? 0;
-    this.o.storage.compact(Math.max(this.o.storage.firstIndex() - 1, applied - keep));
+    this.compactTarget = Math.max(this.compactTarget, applied - keep);
+    this.compactStep();
     const seconds = (performance.now() - started) / 1000;
     this.o.metrics?.snapshotTaken?.(seconds);
-    this.o.logger.info({ index: applied, term, bytes: data.length, firstIndex: this.o.storage.firstIndex(), ms: Math.round(seconds * 1000) }, "snapshot taken, log compacted");
+    this.o.logger.info(
+      { index: applied, term, bytes: data.length, compactTo: this.compactTarget, ms: Math.round(seconds * 1000) },
+      "snapshot taken; compacting the log behind it",
+    );
     return { index: applied, term };
   }
 

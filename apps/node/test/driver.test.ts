@@ -45,6 +45,35 @@ function follower(storage: MemoryStorage) {
 }
 
 describe("the driver", () => {
+  it("compacts the log behind a snapshot a slice per event-loop turn, not all at once", async () => {
+    const storage = new MemoryStorage();
+    const noops: Entry[] = Array.from({ length: 5000 }, (_, i) => ({ index: i + 1, term: 1, type: "noop", data: new Uint8Array(0) }));
+    storage.persist({ term: 1, vote: 0, commit: 5000 }, noops);
+    const node = new RaftNode({ id: 1, voters: [1, 2, 3], electionTicks: 10, heartbeatTicks: 2, rng: new SeededRng(3) }, storage);
+    const driver = new RaftDriver({
+      node,
+      storage,
+      transport: { send: () => {} },
+      kv: new KvStateMachine(),
+      tickMs: 1000,
+      logger: pino({ level: "silent" }),
+      maxPending: 10,
+      requestTimeoutMs: 1000,
+      onFatal: (e) => {
+        throw e;
+      },
+      snapshot: { everyEntries: 1000, keepEntries: 0 },
+    });
+    driver.start(); // applies the 5000 committed entries, snapshots at 5000, compacts a first slice
+    expect(storage.snapshotMeta()?.index).toBe(5000);
+    const afterFirstTurn = storage.firstIndex();
+    expect(afterFirstTurn).toBeGreaterThan(1);
+    expect(afterFirstTurn).toBeLessThan(5001);
+    for (let i = 0; i < 10 && storage.firstIndex() < 5001; i++) await endOfTurn();
+    expect(storage.firstIndex()).toBe(5001);
+    driver.stop();
+  });
+
   it("sends no vote when the vote could not be persisted, and stops the node", async () => {
     const storage = new FailingStorage();
     const { driver, sent, fatal } = follower(storage);
