@@ -1,4 +1,4 @@
-import type { HistoryRecorder } from "@raft-ts/linearizability";
+import type { HistoryRecorder, OperationHandle } from "@raft-ts/linearizability";
 import { request } from "./cluster-harness.js";
 
 /**
@@ -13,6 +13,17 @@ export function runClients(
 ): Promise<void[]> {
   let seq = 0;
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
+  /** A put or delete: 200 applied, 503 not applied, anything else (or no answer) unknown. */
+  const write = async (h: OperationHandle, method: "PUT" | "DELETE", url: string, body?: string) => {
+    try {
+      const r = await request(method, url, body, {}, 4000);
+      if (r.status === 200) history.ok(h);
+      else if (r.status === 503) history.fail(h);
+      else history.unknown(h);
+    } catch {
+      history.unknown(h);
+    }
+  };
   const client = async (id: number) => {
     for (let n = 0; opts.running(); n++) {
       const key = pick(opts.keys);
@@ -20,15 +31,7 @@ export function runClients(
       const roll = Math.random();
       if (roll < 0.5) {
         const value = `c${id}-${n}-${++seq}`;
-        const h = history.invoke(id, "put", key, value);
-        try {
-          const r = await request("PUT", `${base}/kv/${key}`, value, {}, 4000);
-          if (r.status === 200) history.ok(h);
-          else if (r.status === 503) history.fail(h);
-          else history.unknown(h);
-        } catch {
-          history.unknown(h);
-        }
+        await write(history.invoke(id, "put", key, value), "PUT", `${base}/kv/${key}`, value);
       } else if (roll < 0.9) {
         const h = history.invoke(id, "get", key);
         try {
@@ -40,15 +43,7 @@ export function runClients(
           history.unknown(h);
         }
       } else {
-        const h = history.invoke(id, "delete", key);
-        try {
-          const r = await request("DELETE", `${base}/kv/${key}`, undefined, {}, 4000);
-          if (r.status === 200) history.ok(h);
-          else if (r.status === 503) history.fail(h);
-          else history.unknown(h);
-        } catch {
-          history.unknown(h);
-        }
+        await write(history.invoke(id, "delete", key), "DELETE", `${base}/kv/${key}`);
       }
     }
   };

@@ -1,21 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { SqliteStorage, type PersistStats } from "../src/index.js";
-import { entries, TempDirs, text } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import type { PersistStats } from "../src/index.js";
+import { entries, perTestStorage, text } from "./helpers.js";
 
-const temp = new TempDirs();
-const open: SqliteStorage[] = [];
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-  temp.cleanup();
-});
-
-function openAt(dir: string, options = {}): SqliteStorage {
-  const s = SqliteStorage.open(dir, options);
-  open.push(s);
-  return s;
-}
+const { temp, openAt } = perTestStorage();
 
 describe("SqliteStorage durability across reopen", () => {
   it("keeps hard state, log, snapshot and compaction point", () => {

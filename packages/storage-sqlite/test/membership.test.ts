@@ -1,22 +1,11 @@
 import { join } from "node:path";
 import { encodeMembership, type Entry, type Membership, type Snapshot } from "@raft-ts/core";
 import Database from "better-sqlite3";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DATABASE_FILE, SqliteStorage, StorageOpenError } from "../src/index.js";
-import { entries, TempDirs } from "./helpers.js";
+import { entries, perTestStorage } from "./helpers.js";
 
-const temp = new TempDirs();
-const open: SqliteStorage[] = [];
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-  temp.cleanup();
-});
-
-function openAt(dir: string, options = {}): SqliteStorage {
-  const s = SqliteStorage.open(dir, options);
-  open.push(s);
-  return s;
-}
+const { temp, openAt } = perTestStorage();
 
 const MEMBERSHIP: Membership = {
   members: [

@@ -1,15 +1,10 @@
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { APPLICATION_ID, DATABASE_FILE, LATEST_VERSION, migrate, MIGRATIONS, SqliteStorage, type Migration } from "../src/index.js";
-import { TempDirs, text } from "./helpers.js";
+import { perTestStorage, text } from "./helpers.js";
 
-const temp = new TempDirs();
-const open: SqliteStorage[] = [];
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-  temp.cleanup();
-});
+const { temp, open } = perTestStorage();
 
 /**
  * A data directory as raft-ts wrote it at schema version 1: hard state, a compacted log

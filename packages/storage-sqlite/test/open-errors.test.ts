@@ -2,17 +2,12 @@ import { createHash } from "node:crypto";
 import { readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DATABASE_FILE, SqliteStorage, StorageOpenError, type OpenFailure } from "../src/index.js";
 import { killHard, spawnFixture, waitForLine } from "./child.js";
-import { entries, TempDirs } from "./helpers.js";
+import { entries, perTestStorage } from "./helpers.js";
 
-const temp = new TempDirs();
-const open: SqliteStorage[] = [];
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-  temp.cleanup();
-});
+const { temp, open } = perTestStorage();
 
 function digest(file: string): string {
   return createHash("sha256").update(readFileSync(file)).digest("hex");

@@ -1,14 +1,9 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SqliteStorage, StorageWriteError } from "../src/index.js";
-import { TempDirs } from "./helpers.js";
+import { perTestStorage } from "./helpers.js";
 import type { Entry } from "@raft-ts/core";
 
-const temp = new TempDirs();
-const open: SqliteStorage[] = [];
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-  temp.cleanup();
-});
+const { temp, open } = perTestStorage();
 
 function bigEntries(first: number, count: number, term: number): Entry[] {
   return Array.from({ length: count }, (_, i) => ({
