@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { ConfigFileError, defaultClusterConfig, loadClusterConfig, type ClusterConfig } from "./config.js";
+import { checkRaftExposure, ConfigFileError, defaultClusterConfig, isLoopback, loadClusterConfig, nodeOf, type ClusterConfig } from "./config.js";
 import { runCluster } from "./cluster.js";
 import { createLogger, type LogFormat } from "./logger.js";
 import { JoinRefused } from "./membership/join.js";
@@ -49,9 +49,10 @@ const nodeCommand = program
     "--join <address>",
     "join a running cluster through any member's HTTP address (host:port) instead of bootstrapping one; " +
       "in the default local cluster, node N > 3 uses Raft port 500N and HTTP port 800N",
-  );
+  )
+  .option("--insecure", "allow a Raft address other machines can reach without a cluster secret (peers then prove nothing)");
 for (const o of logOptions) nodeCommand.addOption(o);
-nodeCommand.action(async (idArg: number | undefined, opts: { config?: string; id?: number; join?: string; logLevel: string; logFormat: LogFormat }) => {
+nodeCommand.action(async (idArg: number | undefined, opts: { config?: string; id?: number; join?: string; insecure?: boolean; logLevel: string; logFormat: LogFormat }) => {
   let config: ClusterConfig;
   let id: number;
   try {
@@ -69,12 +70,17 @@ nodeCommand.action(async (idArg: number | undefined, opts: { config?: string; id
     if (!config.nodes.some((n) => n.id === id)) {
       throw new ConfigFileError("--id", `node ${id} is not in the cluster (ids: ${config.nodes.map((n) => n.id).join(", ")})`);
     }
+    checkRaftExposure(config, nodeOf(config, id), opts.insecure === true);
   } catch (e) {
     if (e instanceof ConfigFileError) fail(e.message);
     throw e;
   }
 
   const logger = createLogger({ nodeId: id, level: opts.logLevel, format: opts.logFormat });
+  const self = nodeOf(config, id);
+  if (opts.insecure === true && config.secret === undefined && !isLoopback(self.raft.host)) {
+    logger.warn({ raft: `${self.raft.host}:${self.raft.port}` }, "--insecure: Raft is reachable from other machines and peers prove nothing");
+  }
   let running: Awaited<ReturnType<typeof runNode>> | undefined;
   const stop = (signal: string) => {
     logger.info({ signal }, "signal received");

@@ -6,6 +6,11 @@ import { z } from "zod";
 export interface ClusterConfig {
   readonly clusterId: string;
   readonly secret: string | undefined;
+  /**
+   * When set, HTTP writes (PUT and DELETE /kv) and every /admin route need
+   * `Authorization: Bearer <apiToken>`. Reads, /status, /metrics and the health checks stay open.
+   */
+  readonly apiToken: string | undefined;
   readonly tickMs: number;
   /** [T, 2T): followers campaign after a random timeout in this range. */
   readonly electionTimeoutMs: readonly [number, number];
@@ -86,6 +91,7 @@ const schema = z
   .object({
     clusterId: z.string().min(1).max(255),
     secret: z.string().min(16, "must be at least 16 characters").optional(),
+    apiToken: z.string().min(16, "must be at least 16 characters").max(4096).optional(),
     tickMs: positiveInt.default(10),
     electionTimeoutMs: z.tuple([positiveInt, positiveInt]).default([150, 300]),
     heartbeatMs: positiveInt.default(50),
@@ -173,6 +179,7 @@ export function parseClusterConfig(value: unknown, file?: string): ClusterConfig
   return {
     clusterId: c.clusterId,
     secret: c.secret,
+    apiToken: c.apiToken,
     tickMs: c.tickMs,
     electionTimeoutMs: [c.electionTimeoutMs[0], c.electionTimeoutMs[1]],
     heartbeatMs: c.heartbeatMs,
@@ -226,4 +233,24 @@ export function dataDirOf(config: ClusterConfig, node: NodeAddress): string {
 
 export function url(a: HostPort): string {
   return `http://${formatHostPort(a)}`;
+}
+
+/** 127.0.0.0/8, ::1 and "localhost": addresses no other machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * A node whose Raft port other machines can reach must make its peers prove the cluster
+ * secret: without it anyone who can connect could append entries or vote. Refuses (a
+ * ConfigFileError) unless the operator says `--insecure`.
+ */
+export function checkRaftExposure(config: ClusterConfig, self: NodeAddress, insecure: boolean): void {
+  if (config.secret !== undefined || insecure || isLoopback(self.raft.host)) return;
+  throw new ConfigFileError(
+    "secret",
+    `node ${self.id} listens for Raft on ${formatHostPort(self.raft)}, which is not a loopback address, and the config sets no secret: ` +
+      "anyone who can reach that port could append entries or vote. Set `secret` (16 or more characters, the same on every node), " +
+      "or pass --insecure to run without one",
+  );
 }

@@ -178,6 +178,7 @@ export async function runNode(config: ClusterConfig, id: number, logger: Logger,
         // Catching up a large state can take a while; the learner keeps replicating meanwhile.
         timeoutMs: 10 * 60_000,
         signal: joining.signal,
+        ...(config.apiToken === undefined ? {} : { token: config.apiToken }),
       }).catch((e: unknown) => {
         if (e instanceof JoinRefused) onFatal(e);
         else logger.error({ err: e }, "could not join the cluster; add this node with POST /admin/members");

@@ -27,6 +27,32 @@ describe("the CLI", () => {
     }
   });
 
+  it("refuses a Raft address other machines can reach without a secret, unless --insecure", () => {
+    const dir = mkdtempSync(join(tmpdir(), "raft-cli-"));
+    try {
+      const file = join(dir, "cluster.json");
+      // 192.0.2.1 is TEST-NET-1: never this machine's, so nothing here can bind it.
+      const exposed = { clusterId: "c", dataDir: join(dir, "node-{id}"), nodes: [{ id: 1, raft: "192.0.2.1:5001", http: "127.0.0.1:1" }] };
+      writeFileSync(file, JSON.stringify(exposed));
+      const refused = run("node", "--config", file, "--id", "1");
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toMatch(/secret: node 1 listens for Raft on 192\.0\.2\.1:5001, which is not a loopback address/);
+      expect(refused.stderr).toMatch(/--insecure/);
+      // With --insecure it gets past the check and fails only where it tries to bind.
+      const insecure = run("node", "--config", file, "--id", "1", "--insecure", "--log-format", "json");
+      expect(insecure.status).toBe(1);
+      expect(insecure.stdout).toMatch(/Raft is reachable from other machines and peers prove nothing/);
+      expect(insecure.stdout).toMatch(/cannot start node 1/);
+      // A secret makes the same address acceptable.
+      writeFileSync(file, JSON.stringify({ ...exposed, secret: "0123456789abcdef" }));
+      const withSecret = run("node", "--config", file, "--id", "1", "--log-format", "json");
+      expect(withSecret.status).toBe(1);
+      expect(withSecret.stdout).toMatch(/cannot start node 1/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("explains itself with --help", () => {
     const r = run("node", "--help");
     expect(r.status).toBe(0);

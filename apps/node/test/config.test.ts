@@ -71,3 +71,11 @@ describe("cluster config", () => {
     }
   });
 });
+
+describe("which Raft addresses count as exposed", () => {
+  it("treats only 127.0.0.0/8, ::1 and localhost as loopback", async () => {
+    const { isLoopback } = await import("../src/config.js");
+    for (const h of ["127.0.0.1", "127.1.2.3", "::1", "localhost"]) expect(isLoopback(h)).toBe(true);
+    for (const h of ["0.0.0.0", "::", "10.0.0.1", "192.0.2.1", "127.0.0.1.example.com", "localhost.example.com", "fe80::1"]) expect(isLoopback(h)).toBe(false);
+  });
+});

@@ -14,9 +14,10 @@ afterEach(async () => {
 });
 
 /** Node 1 of a cluster of `size`, HTTP served through fastify's inject (no socket). */
-function setup(size: number, limits: Record<string, number> = {}) {
+function setup(size: number, limits: Record<string, number> = {}, extra: Record<string, unknown> = {}) {
   const config: ClusterConfig = parseClusterConfig({
     clusterId: "test",
+    ...extra,
     limits,
     nodes: Array.from({ length: size }, (_, i) => ({ id: i + 1, raft: `127.0.0.1:${15001 + i}`, http: `127.0.0.1:${18001 + i}` })),
   });
@@ -144,5 +145,40 @@ describe("HTTP API on a follower", () => {
       expect(res.headers.location).toBe(`http://127.0.0.1:18002${req.url}`);
     }
     expect((await app.inject({ method: "GET", url: "/kv/a?consistency=stale" })).statusCode).toBe(404);
+  });
+});
+
+describe("the API token", () => {
+  it("guards writes and admin routes, and leaves reads, status, metrics and health open", async () => {
+    const token = "a-long-enough-token-0123";
+    const { app, driver } = setup(1, {}, { apiToken: token });
+    driver.start();
+    await untilLeader(driver);
+    const bearer = { authorization: `Bearer ${token}` };
+    const status = async (o: InjectOptions) => (await app.inject(o)).statusCode;
+
+    const denied = await app.inject({ method: "PUT", url: "/kv/a", payload: "1" });
+    expect(denied.statusCode).toBe(401);
+    expect(denied.headers["www-authenticate"]).toMatch(/Bearer/);
+    expect(denied.json()).toMatchObject({ error: { code: "unauthorized" } });
+    expect(await status({ method: "PUT", url: "/kv/a", payload: "1", headers: { authorization: `Bearer ${token}x` } })).toBe(401);
+    expect(await status({ method: "PUT", url: "/kv/a", payload: "1", headers: { authorization: token } })).toBe(401);
+    expect(await status({ method: "DELETE", url: "/kv/a" })).toBe(401);
+    expect(await status({ method: "POST", url: "/admin/snapshot" })).toBe(401);
+    expect(await status({ method: "GET", url: "/admin/members" })).toBe(401);
+    expect(await status({ method: "DELETE", url: "/admin/members/2" })).toBe(401);
+    expect(await status({ method: "POST", url: "/admin/leadership-transfer" })).toBe(401);
+    // Nothing was written by the refused requests.
+    expect(await status({ method: "GET", url: "/kv/a" })).toBe(404);
+
+    expect(await status({ method: "PUT", url: "/kv/a", payload: "1", headers: bearer })).toBe(200);
+    expect(await status({ method: "GET", url: "/kv/a" })).toBe(200);
+    expect(await status({ method: "GET", url: "/admin/members", headers: bearer })).toBe(200);
+    expect(await status({ method: "DELETE", url: "/kv/a", headers: bearer })).toBe(200);
+    for (const url of ["/status", "/healthz", "/readyz"]) expect(await status({ method: "GET", url })).toBe(200);
+  });
+
+  it("is refused in the config when too short to be a secret", () => {
+    expect(() => setup(1, {}, { apiToken: "short" })).toThrow(/apiToken: must be at least 16 characters/);
   });
 });

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { voterIds } from "@raft-ts/core";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger as PinoLogger } from "pino";
@@ -60,6 +60,25 @@ export function buildHttpServer(o: HttpServerOptions): FastifyInstance {
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
 
   app.setNotFoundHandler((req, reply) => error(reply, 404, "not_found", `no route for ${req.method} ${req.url}`));
+
+  // With an apiToken, writes and every admin route need it; reads, /status, /metrics and the
+  // health checks stay open (monitoring must not need a secret). Routes are matched by their
+  // pattern, not the raw URL, so no spelling of a path slips past. Compared as hashes in
+  // constant time, so timing reveals nothing of the token.
+  const token = o.config.apiToken;
+  if (token !== undefined) {
+    const expected = createHash("sha256").update(token).digest();
+    app.addHook("onRequest", async (req, reply) => {
+      const route = req.routeOptions.url;
+      const guarded = route?.startsWith("/admin/") === true || (route === "/kv/:key" && req.method !== "GET" && req.method !== "HEAD");
+      if (!guarded) return;
+      const header = req.headers.authorization;
+      const given = typeof header === "string" && header.startsWith("Bearer ") ? header.slice(7) : "";
+      if (timingSafeEqual(createHash("sha256").update(given).digest(), expected)) return;
+      reply.header("www-authenticate", 'Bearer realm="raft-ts"');
+      return error(reply, 401, "unauthorized", `${req.method} ${route} needs the header Authorization: Bearer <apiToken>`);
+    });
+  }
   app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, _req, reply) => {
     const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (status >= 500) o.logger.error({ err }, "request failed");

@@ -23,6 +23,8 @@ export interface JoinOptions {
   readonly timeoutMs: number;
   /** Stop trying (the node is shutting down). */
   readonly signal?: AbortSignal;
+  /** The cluster's apiToken, when it has one (the admin routes need it). */
+  readonly token?: string;
 }
 
 /** "host:port" or "http://host:port" to a base URL; undefined when it is neither. */
@@ -42,13 +44,16 @@ export function joinUrl(address: string): string | undefined {
 const MAX_REDIRECTS = 5;
 
 /** A request that follows the cluster's 307s to the leader (keeping method and body). */
-async function request(base: string, path: string, init: { method: string; body?: string; signal?: AbortSignal }): Promise<{ status: number; body: unknown }> {
+async function request(base: string, path: string, init: { method: string; body?: string; signal?: AbortSignal; token?: string }): Promise<{ status: number; body: unknown }> {
   let target = `${base}${path}`;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const res = await fetch(target, {
       method: init.method,
       redirect: "manual",
-      headers: init.body === undefined ? {} : { "content-type": "application/json" },
+      headers: {
+        ...(init.body === undefined ? {} : { "content-type": "application/json" }),
+        ...(init.token === undefined ? {} : { authorization: `Bearer ${init.token}` }),
+      },
       signal: AbortSignal.any([AbortSignal.timeout(30_000), ...(init.signal === undefined ? [] : [init.signal])]),
       ...(init.body === undefined ? {} : { body: init.body }),
     });
@@ -84,12 +89,13 @@ export async function joinCluster(o: JoinOptions): Promise<void> {
   const base = joinUrl(o.via);
   if (base === undefined) throw new JoinRefused(`--join ${JSON.stringify(o.via)} is not "host:port" or an http URL`);
   const body = JSON.stringify({ id: o.id, raft: formatHostPort(o.self.raft), http: formatHostPort(o.self.http) });
+  const auth = o.token === undefined ? {} : { token: o.token };
   const deadline = performance.now() + o.timeoutMs;
   let delay = 200;
   for (let attempt = 1; ; attempt++) {
     if (o.signal?.aborted) return;
     try {
-      const members = await request(base, "/admin/members", { method: "GET", ...(o.signal ? { signal: o.signal } : {}) });
+      const members = await request(base, "/admin/members", { method: "GET", ...auth, ...(o.signal ? { signal: o.signal } : {}) });
       if (members.status === 200) {
         const list = ((members.body as MembersBody).members ?? []).flatMap((m) => {
           const raft = typeof m.raft === "string" ? parseHostPort(m.raft) : undefined;
@@ -98,7 +104,7 @@ export async function joinCluster(o: JoinOptions): Promise<void> {
         o.onMembers(list);
       }
       o.logger.info({ via: base, attempt }, "asking the cluster to add this node");
-      const res = await request(base, "/admin/members", { method: "POST", body, ...(o.signal ? { signal: o.signal } : {}) });
+      const res = await request(base, "/admin/members", { method: "POST", body, ...auth, ...(o.signal ? { signal: o.signal } : {}) });
       if (res.status === 200) {
         o.logger.info({ members: (res.body as MembersBody).members }, "joined the cluster as a voter");
         return;
