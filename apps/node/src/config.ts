@@ -37,6 +37,8 @@ export interface Limits {
   readonly maxPendingRequests: number;
   /** How long a write or read may wait before the client is told the outcome is unknown. */
   readonly requestTimeoutMs: number;
+  /** Open HTTP connections at most; more are closed as they arrive. */
+  readonly maxHttpConnections: number;
 }
 
 export interface HostPort {
@@ -102,9 +104,10 @@ const schema = z
         maxValueBytes: positiveInt.max(64 * 1024 * 1024).default(1024 * 1024),
         maxPendingRequests: positiveInt.default(10_000),
         requestTimeoutMs: positiveInt.default(5000),
+        maxHttpConnections: positiveInt.default(1024),
       })
       .strict()
-      .default({ maxKeyBytes: 1024, maxValueBytes: 1024 * 1024, maxPendingRequests: 10_000, requestTimeoutMs: 5000 }),
+      .default({ maxKeyBytes: 1024, maxValueBytes: 1024 * 1024, maxPendingRequests: 10_000, requestTimeoutMs: 5000, maxHttpConnections: 1024 }),
     snapshot: z
       .object({
         // etcd's defaults (snapshot-count, catch-up entries): a snapshot pauses the node for

@@ -1,3 +1,4 @@
+import { connect, type Socket } from "node:net";
 import { MemoryStorage, RaftNode, SeededRng, type Message } from "@raft-ts/core";
 import type { InjectOptions } from "fastify";
 import pino from "pino";
@@ -180,5 +181,31 @@ describe("the API token", () => {
 
   it("is refused in the config when too short to be a secret", () => {
     expect(() => setup(1, {}, { apiToken: "short" })).toThrow(/apiToken: must be at least 16 characters/);
+  });
+});
+
+describe("connection limit", () => {
+  it("closes a connection just over maxHttpConnections and serves again once one is freed", async () => {
+    const { app, driver } = setup(1, { maxHttpConnections: 2 });
+    driver.start();
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const port = (app.server.address() as { port: number }).port;
+    const open = (): Promise<Socket> =>
+      new Promise((resolve, reject) => {
+        const s = connect(port, "127.0.0.1", () => resolve(s));
+        s.once("error", reject);
+      });
+    const closed = (s: Socket) => new Promise<void>((resolve) => (s.destroyed ? resolve() : s.once("close", () => resolve())));
+    const a = await open();
+    const b = await open();
+    const c = await open(); // accepted by the kernel, then closed by the server
+    c.on("error", () => {});
+    await closed(c);
+    a.destroy();
+    await closed(a);
+    await new Promise((r) => setTimeout(r, 50)); // the server counts the close
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2000) });
+    expect(res.status).toBe(200);
+    b.destroy();
   });
 });

@@ -55,6 +55,9 @@ export function buildHttpServer(o: HttpServerOptions): FastifyInstance {
     return503OnClosing: true,
   });
 
+  // Each connection costs memory: past the limit, new ones are closed as they arrive.
+  app.server.maxConnections = limits.maxHttpConnections;
+
   // Values are opaque bytes: take every body as a Buffer, whatever its content type.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
