@@ -4,7 +4,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Message } from "@raft-ts/core";
 import {
   decodeMessage,
+  clientMac,
   decodeReject,
+  decodeWelcome,
   encodeAuth,
   encodeFrame,
   encodeHello,
@@ -104,6 +106,35 @@ describe("handshake failures: the connection is closed, counted, and delivers no
     await expectRejected(conn, "auth");
     expect(handshakeFailures("auth")).toBe(1);
     expect(fromNode2()).toHaveLength(0);
+    await expectStillDelivering();
+  });
+
+  it("a replayed handshake: an AUTH recorded from a good connection fails on a new one", async () => {
+    // A legitimate handshake, as an eavesdropper would record it.
+    const clientNonce = new Uint8Array(32).fill(7);
+    const helloBytes = encodeHello({ clusterId: CLUSTER_ID, clientId: 2, serverId: 1, nonce: clientNonce });
+    const first = await h.rawConnect(n1.address.port);
+    first.send(FrameKind.Hello, helloBytes);
+    const welcome1 = decodeWelcome((await first.nextFrame()).payload);
+    if (!welcome1.ok) throw new Error(welcome1.error);
+    const recordedAuth = encodeAuth({
+      mac: clientMac(Buffer.from(SECRET), { clusterId: CLUSTER_ID, clientId: 2, serverId: 1, clientNonce, serverNonce: welcome1.value.nonce }),
+    });
+    first.send(FrameKind.Auth, recordedAuth);
+    first.write(encodeMessageFrame(heartbeat(2, 1, 1)));
+    await waitFor(() => fromNode2().length === 1, "the legitimate connection's message");
+    first.socket.destroy();
+
+    // The same bytes replayed: the server's fresh nonce makes the recorded proof worthless.
+    const replay = await h.rawConnect(n1.address.port);
+    replay.send(FrameKind.Hello, helloBytes);
+    const welcome2 = decodeWelcome((await replay.nextFrame()).payload);
+    if (!welcome2.ok) throw new Error(welcome2.error);
+    expect(Buffer.from(welcome2.value.nonce).equals(Buffer.from(welcome1.value.nonce))).toBe(false);
+    replay.send(FrameKind.Auth, recordedAuth);
+    replay.write(encodeMessageFrame(heartbeat(2, 1, 2)));
+    await expectRejected(replay, "auth");
+    expect(fromNode2().map((m) => (m.type === "Heartbeat" ? m.readSeq : -1))).toEqual([1]);
     await expectStillDelivering();
   });
 
