@@ -113,9 +113,9 @@ describe("alert rule tests", () => {
   };
   const names = alertsFile.groups.flatMap((g) => g.rules.map((r) => r.alert));
 
-  it("has the alerts the issue asks for", () => {
+  it("has the alerts the issues ask for", () => {
     expect(names.sort()).toEqual(
-      ["RaftFollowerLagging", "RaftFrequentLeaderChanges", "RaftFsyncSlow", "RaftNoLeader", "RaftNodeDown", "RaftPeerDisconnected"].sort(),
+      ["RaftFollowerLagging", "RaftFrequentLeaderChanges", "RaftFsyncSlow", "RaftNoLeader", "RaftNodeDown", "RaftPeerDisconnected", "RaftStorageFull"].sort(),
     );
   });
 

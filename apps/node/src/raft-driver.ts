@@ -22,6 +22,8 @@ export type WriteOutcome =
   /** No answer in time: it may or may not be applied (a retry with the same id and seq is safe). */
   | { readonly type: "timeout" }
   | { readonly type: "overloaded" }
+  /** This node's disk is full: it takes no writes until space returns. */
+  | { readonly type: "storage-full" }
   /** This leader is handing over to `to` and takes no writes meanwhile: retry shortly. */
   | { readonly type: "transferring"; readonly to: number };
 
@@ -29,7 +31,9 @@ export type ReadOutcome =
   | { readonly type: "ready" }
   | { readonly type: "not-leader"; readonly leaderId: number | undefined }
   | { readonly type: "timeout" }
-  | { readonly type: "overloaded" };
+  | { readonly type: "overloaded" }
+  /** This node's disk is full: it is paused and cannot confirm anything. */
+  | { readonly type: "storage-full" };
 
 export type TransferOutcome =
   /** This node stepped down; `leaderId` is the leader it knows now (usually `to`). */
@@ -82,6 +86,8 @@ export interface DriverMetrics {
   snapshotTaken?(seconds: number): void;
   /** A membership change committed and was applied here. */
   membershipChanged?(): void;
+  /** The disk became full (true: writes refused, the node paused) or took writes again (false). */
+  storageFull?(full: boolean): void;
 }
 
 export interface DriverOptions {
@@ -103,6 +109,15 @@ export interface DriverOptions {
    * committed and applied (`committed` true: members it no longer has may be forgotten).
    */
   readonly onMembership?: (membership: Membership, committed: boolean) => void;
+  /** With a full disk, how often to try the write again (default 1000 ms). */
+  readonly diskFullRetryMs?: number;
+}
+
+/** SQLite's "database or disk is full" (as storage-sqlite reports it), or ENOSPC. */
+function isDiskFull(e: unknown): boolean {
+  if (typeof e !== "object" || e === null) return false;
+  const o = e as { sqliteCode?: unknown; code?: unknown };
+  return o.sqliteCode === "SQLITE_FULL" || o.code === "SQLITE_FULL" || o.code === "ENOSPC";
 }
 
 /**
@@ -113,6 +128,9 @@ export interface DriverOptions {
 export class RaftDriver {
   private readonly writes = new Map<number, PendingWrite>();
   private readonly confChanges = new Map<number, PendingConfChange>();
+  /** A Ready the full disk refused, written again on a timer (see persistReady()). */
+  private blocked: { rd: Ready; sendFirst: boolean; timer: NodeJS.Timeout } | undefined;
+  private readonly diskFullRetryMs: number;
   /** The log is compacted up to here, a slice per turn (see compactStep()). */
   private compactTarget = 0;
   private readonly reads = new Map<string, PendingRead>();
@@ -139,6 +157,7 @@ export class RaftDriver {
   private rebuilt = false;
 
   constructor(private readonly o: DriverOptions) {
+    this.diskFullRetryMs = o.diskFullRetryMs ?? 1000;
     this.recoveredCommit = o.storage.hardState().commit;
     this.rebuilt = this.recoveredCommit === 0;
   }
@@ -154,7 +173,7 @@ export class RaftDriver {
    * this node lost data): continuing could violate safety, so the node stops.
    */
   private guard(input?: () => void): void {
-    if (this.stopped) return;
+    if (this.stopped || this.blocked !== undefined) return; // input is dropped while the disk is full
     try {
       input?.();
       this.process();
@@ -179,7 +198,7 @@ export class RaftDriver {
 
   /** Give the core one input now and carry out what follows at the end of the turn. */
   private input(fn: () => void): void {
-    if (this.stopped) return;
+    if (this.stopped || this.blocked !== undefined) return;
     try {
       fn();
     } catch (e) {
@@ -192,6 +211,7 @@ export class RaftDriver {
 
   private halt(): void {
     this.stopped = true;
+    if (this.blocked !== undefined) clearTimeout(this.blocked.timer);
     if (this.timer !== undefined) clearInterval(this.timer);
     if (this.scheduled !== undefined) clearImmediate(this.scheduled);
     this.scheduled = undefined;
@@ -223,6 +243,7 @@ export class RaftDriver {
 
   /** Replicate a command; resolves once it is applied (or cannot be). */
   write(command: KvCommand): Promise<WriteOutcome> {
+    if (this.blocked !== undefined) return Promise.resolve({ type: "storage-full" });
     if (this.stopped || this.pending >= this.o.maxPending) {
       this.o.metrics?.proposalFailed?.("overloaded");
       return Promise.resolve({ type: "overloaded" });
@@ -257,6 +278,7 @@ export class RaftDriver {
    */
   async transferLeadership(to: number | undefined, timeoutMs: number): Promise<TransferOutcome> {
     if (this.stopped) return { type: "failed", reason: "the node is stopping" };
+    if (this.blocked !== undefined) return { type: "failed", reason: "this node's disk is full" };
     const st = this.o.node.status();
     if (st.role !== "leader") return { type: "not-leader", leaderId: st.leaderId === 0 ? undefined : st.leaderId };
     const target = to ?? st.peers.filter((p) => p.voter).sort((a, b) => b.match - a.match)[0]?.id;
@@ -289,6 +311,7 @@ export class RaftDriver {
    */
   changeMembership(change: ConfChange): Promise<ConfChangeOutcome> {
     if (this.stopped) return Promise.resolve({ type: "busy", reason: "the node is stopping" });
+    if (this.blocked !== undefined) return Promise.resolve({ type: "busy", reason: "this node's disk is full" });
     const r = this.o.node.proposeConfChange(change);
     if (!r.ok) {
       const e = r.error;
@@ -321,6 +344,7 @@ export class RaftDriver {
    * it still leads (ReadIndex) and this node has applied up to the commit index of that moment.
    */
   read(): Promise<ReadOutcome> {
+    if (this.blocked !== undefined) return Promise.resolve({ type: "storage-full" });
     if (this.stopped || this.pending >= this.o.maxPending) return Promise.resolve({ type: "overloaded" });
     const ctx = `r${++this.nextReadId}`;
     const r = this.o.node.readIndex(ctx);
@@ -339,7 +363,7 @@ export class RaftDriver {
   /** Carry out every Ready the node has. */
   private process(): void {
     const node = this.o.node;
-    while (node.hasReady()) {
+    while (this.blocked === undefined && node.hasReady()) {
       const rd = node.ready();
       // `messages` may leave before the write. When there are entries to write (an fsync), a
       // leader's appends go out first, onto the wire, so followers write in parallel with it.
@@ -348,50 +372,20 @@ export class RaftDriver {
         for (const m of rd.messages) this.o.transport.send(m);
         this.o.transport.flush?.();
       }
-      try {
-        if (rd.snapshot !== undefined) {
-          // The leader's snapshot replaces this node's state: load it (which checks it), then
-          // save it (it replaces the log); the entries of this Ready follow it.
-          this.o.kv.restore(rd.snapshot.data, rd.snapshot.meta.index);
-          this.o.storage.saveSnapshot(rd.snapshot);
-          this.o.logger.info({ index: rd.snapshot.meta.index, term: rd.snapshot.meta.term, bytes: rd.snapshot.data.length }, "installed the leader's snapshot");
-          const m = rd.snapshot.meta.membership;
-          if (m !== undefined) this.o.onMembership?.(m, true); // a snapshot holds only committed state
-        }
-        this.o.storage.persist(rd.hardState, rd.entries);
-      } catch (e) {
-        // Nothing that needed this write may leave the node: no vote, no acknowledgement, no answer.
-        this.halt();
-        this.o.onFatal(e);
-        return;
-      }
-      // New members must be reachable before the next messages are queued for them.
-      if (rd.membership !== undefined) {
-        this.o.logger.info({ membership: describeMembership(rd.membership) }, "configuration in force");
-        this.o.onMembership?.(rd.membership, false);
-      }
-      // Acknowledgements first: a leader is waiting for them to commit.
-      for (const m of rd.persistedMessages) this.o.transport.send(m);
-      // Applying answers waiting clients; their replies are queued ahead of the messages below
-      // (a leader's commit notice to followers can wait a moment, a client should not).
-      this.apply(rd);
-      if (!sendFirst) for (const m of rd.messages) this.o.transport.send(m);
-      for (const rs of rd.readStates) {
-        const read = this.reads.get(rs.ctx);
-        if (read !== undefined) {
-          read.index = rs.index;
-          this.confirmed.push(rs.ctx);
-        }
-      }
-      this.releaseReads();
-      node.advance();
-      if (rd.softState !== undefined) this.onSoftState();
+      if (!this.persistReady(rd, sendFirst)) return;
+      this.finishReady(rd, sendFirst);
     }
     const policy = this.o.snapshot;
-    if (policy !== undefined && this.o.kv.applied - (this.o.storage.snapshotMeta()?.index ?? 0) >= policy.everyEntries) {
-      this.takeSnapshot();
+    try {
+      if (policy !== undefined && this.o.kv.applied - (this.o.storage.snapshotMeta()?.index ?? 0) >= policy.everyEntries) {
+        this.takeSnapshot();
+      }
+      this.compactStep();
+    } catch (e) {
+      // Housekeeping: with a full disk it waits for a later turn; anything else is fatal.
+      if (!isDiskFull(e)) throw e;
+      this.o.logger.warn({ err: e }, "no room on disk for a snapshot or compaction; will try again");
     }
-    this.compactStep();
   }
 
   /**
@@ -405,6 +399,86 @@ export class RaftDriver {
     if (this.compactTarget <= first - 1) return;
     this.o.storage.compact(Math.min(this.compactTarget, first - 1 + COMPACT_SLICE_ENTRIES));
     if (this.compactTarget > this.o.storage.firstIndex() - 1) this.schedule();
+  }
+
+  /**
+   * Make the Ready durable. A full disk is not fatal: the Ready is kept and written again every
+   * diskFullRetryMs until space returns, and meanwhile the node takes no input at all (the
+   * core cannot take any while a Ready is out), so it sends nothing that depended on the write,
+   * answers clients that the disk is full, and, if it leads, stops heartbeating, so the others
+   * elect a leader whose disk works. Any other write failure stops the node. Returns whether
+   * the Ready is durable.
+   */
+  private persistReady(rd: Ready, sendFirst: boolean): boolean {
+    try {
+      if (rd.snapshot !== undefined) {
+        // The leader's snapshot replaces this node's state: load it (which checks it), then
+        // save it (it replaces the log); the entries of this Ready follow it.
+        this.o.kv.restore(rd.snapshot.data, rd.snapshot.meta.index);
+        this.o.storage.saveSnapshot(rd.snapshot);
+        this.o.logger.info({ index: rd.snapshot.meta.index, term: rd.snapshot.meta.term, bytes: rd.snapshot.data.length }, "installed the leader's snapshot");
+        const m = rd.snapshot.meta.membership;
+        if (m !== undefined) this.o.onMembership?.(m, true); // a snapshot holds only committed state
+      }
+      this.o.storage.persist(rd.hardState, rd.entries);
+    } catch (e) {
+      if (!isDiskFull(e)) {
+        // Nothing that needed this write may leave the node: no vote, no acknowledgement, no answer.
+        this.halt();
+        this.o.onFatal(e);
+        return false;
+      }
+      if (this.blocked === undefined) {
+        this.o.logger.error({ err: e, retryMs: this.diskFullRetryMs }, "the disk is full: this node takes no input and acknowledges nothing until a write succeeds again");
+        this.o.metrics?.storageFull?.(true);
+      }
+      this.blocked = { rd, sendFirst, timer: setTimeout(() => this.retryBlocked(), this.diskFullRetryMs) };
+      return false;
+    }
+    return true;
+  }
+
+  /** Write the kept Ready again; once it is durable, carry on as if nothing had happened. */
+  private retryBlocked(): void {
+    const b = this.blocked;
+    if (b === undefined || this.stopped) return;
+    this.blocked = undefined;
+    if (!this.persistReady(b.rd, b.sendFirst)) return;
+    this.o.logger.info("the disk takes writes again: resuming");
+    this.o.metrics?.storageFull?.(false);
+    this.finishReady(b.rd, b.sendFirst);
+    this.guard();
+  }
+
+  /** The Ready is durable: send what waited for it, apply, answer, advance. */
+  private finishReady(rd: Ready, sendFirst: boolean): void {
+    const node = this.o.node;
+    // New members must be reachable before the next messages are queued for them.
+    if (rd.membership !== undefined) {
+      this.o.logger.info({ membership: describeMembership(rd.membership) }, "configuration in force");
+      this.o.onMembership?.(rd.membership, false);
+    }
+    // Acknowledgements first: a leader is waiting for them to commit.
+    for (const m of rd.persistedMessages) this.o.transport.send(m);
+    // Applying answers waiting clients; their replies are queued ahead of the messages below
+    // (a leader's commit notice to followers can wait a moment, a client should not).
+    this.apply(rd);
+    if (!sendFirst) for (const m of rd.messages) this.o.transport.send(m);
+    for (const rs of rd.readStates) {
+      const read = this.reads.get(rs.ctx);
+      if (read !== undefined) {
+        read.index = rs.index;
+        this.confirmed.push(rs.ctx);
+      }
+    }
+    this.releaseReads();
+    node.advance();
+    if (rd.softState !== undefined) this.onSoftState();
+  }
+
+  /** The disk is full and a Ready waits to be written (see persistReady). */
+  get storageFull(): boolean {
+    return this.blocked !== undefined;
   }
 
   /** Snapshot now (POST /admin/snapshot); a storage failure stops the node, as any failed write does. */

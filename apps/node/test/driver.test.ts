@@ -4,13 +4,15 @@ import { describe, expect, it } from "vitest";
 import { KvStateMachine } from "../src/kv/state-machine.js";
 import { RaftDriver } from "../src/raft-driver.js";
 
-/** A disk that fills up: every persist after `fail` is set throws. */
+/** A disk that fills up, or breaks: while `fail` is set, every persist throws that failure. */
 class FailingStorage extends MemoryStorage {
-  fail = false;
+  fail: "full" | "io" | false = false;
   /** Entries written by each persist call, in order. */
   readonly writes: number[] = [];
   override persist(hs: HardState | undefined, entries: readonly Entry[]): void {
-    if (this.fail) throw new Error("SQLITE_FULL: database or disk is full");
+    // Shaped as storage-sqlite's StorageWriteError: the SQLite result code says which.
+    if (this.fail === "full") throw Object.assign(new Error("persist failed (SQLITE_FULL): database or disk is full"), { sqliteCode: "SQLITE_FULL" });
+    if (this.fail === "io") throw Object.assign(new Error("persist failed (SQLITE_IOERR): disk I/O error"), { sqliteCode: "SQLITE_IOERR" });
     this.writes.push(entries.length);
     super.persist(hs, entries);
   }
@@ -22,7 +24,7 @@ const endOfTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const entry = (index: number): Entry => ({ index, term: 1, type: "normal", data: new Uint8Array([index]) });
 
 /** A driver for `node` whose transport records what it sends and whose fatal errors are kept. */
-function driverFor(node: RaftNode, storage: MemoryStorage) {
+function driverFor(node: RaftNode, storage: MemoryStorage, diskFullRetryMs = 20) {
   const sent: Message[] = [];
   const fatal: unknown[] = [];
   const driver = new RaftDriver({
@@ -35,6 +37,7 @@ function driverFor(node: RaftNode, storage: MemoryStorage) {
     maxPending: 10,
     requestTimeoutMs: 1000,
     onFatal: (e) => fatal.push(e),
+    diskFullRetryMs,
   });
   return { driver, sent, fatal };
 }
@@ -74,15 +77,41 @@ describe("the driver", () => {
     driver.stop();
   });
 
-  it("sends no vote when the vote could not be persisted, and stops the node", async () => {
+  it("with a full disk, sends no vote, takes no input and answers clients so; once space returns, sends the vote it persisted", async () => {
     const storage = new FailingStorage();
     const { driver, sent, fatal } = follower(storage);
-    storage.fail = true;
+    storage.fail = "full";
+    driver.receive({ type: "VoteRequest", from: 2, to: 1, term: 5, preVote: false, lastLogIndex: 0, lastLogTerm: 0 });
+    await endOfTurn();
+    expect(sent).toEqual([]);
+    expect(fatal).toEqual([]);
+    expect(driver.storageFull).toBe(true);
+    expect(storage.hardState().term).toBe(0);
+    // Paused: more input is dropped, clients are told why.
+    driver.receive({ type: "VoteRequest", from: 3, to: 1, term: 6, preVote: false, lastLogIndex: 0, lastLogTerm: 0 });
+    expect(await driver.write({ op: "put", key: "k", value: new Uint8Array([1]), clientId: "c", seq: 1 })).toEqual({ type: "storage-full" });
+    expect(await driver.read()).toEqual({ type: "storage-full" });
+    await new Promise((r) => setTimeout(r, 60)); // retries fail while the disk is full
+    expect(sent).toEqual([]);
+    // Space returns: the kept write succeeds on the next retry, and only then the vote leaves.
+    storage.fail = false;
+    for (let i = 0; i < 50 && sent.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(driver.storageFull).toBe(false);
+    expect(storage.hardState()).toMatchObject({ term: 5, vote: 2 });
+    expect(sent).toEqual([{ type: "VoteResponse", from: 1, to: 2, term: 5, preVote: false, granted: true }]);
+    expect(fatal).toEqual([]);
+    driver.stop();
+  });
+
+  it("sends no vote when the write failed for another reason, and stops the node", async () => {
+    const storage = new FailingStorage();
+    const { driver, sent, fatal } = follower(storage);
+    storage.fail = "io";
     driver.receive({ type: "VoteRequest", from: 2, to: 1, term: 5, preVote: false, lastLogIndex: 0, lastLogTerm: 0 });
     await endOfTurn();
     expect(sent).toEqual([]);
     expect(fatal).toHaveLength(1);
-    expect(String(fatal[0])).toMatch(/disk is full/);
+    expect(String(fatal[0])).toMatch(/I\/O error/);
     expect(storage.hardState().term).toBe(0);
     // Stopped: later input is ignored, nothing more is sent.
     storage.fail = false;

@@ -163,6 +163,8 @@ export function buildHttpServer(o: HttpServerOptions): FastifyInstance {
       case "transferring":
         reply.header("retry-after", "1");
         return error(reply, 503, "leadership_transfer", `this leader is handing over to node ${outcome.to}; retry shortly`);
+      case "storage-full":
+        return storageFull(reply);
     }
   };
 
@@ -204,6 +206,8 @@ export function buildHttpServer(o: HttpServerOptions): FastifyInstance {
         case "overloaded":
           reply.header("retry-after", "1");
           return error(reply, 503, "overloaded", "too many requests are waiting; retry shortly");
+        case "storage-full":
+          return storageFull(reply);
       }
     }
     const value = o.kv.get(key);
@@ -321,7 +325,7 @@ export function buildHttpServer(o: HttpServerOptions): FastifyInstance {
   app.get("/healthz", async () => ({ ok: true }));
   app.get("/readyz", async (_req, reply) => {
     const st = o.driver.status();
-    const ready = st.leaderId !== 0 && st.applied >= st.commit;
+    const ready = st.leaderId !== 0 && st.applied >= st.commit && !o.driver.storageFull;
     return reply.code(ready ? 200 : 503).send({ ready, leader: st.leaderId || null, commit: st.commit, applied: st.applied });
   });
 
@@ -348,6 +352,7 @@ export function statusOf(o: Pick<HttpServerOptions, "config" | "self" | "driver"
     lastIndex: st.lastIndex,
     lastTerm: st.lastTerm,
     snapshotIndex: o.driver.snapshotIndex(),
+    storageFull: o.driver.storageFull,
     membershipIndex: st.membershipIndex,
     voters: voterIds(st.membership),
     learners: st.membership.members.filter((m) => m.role === "learner").map((m) => m.id),
@@ -367,6 +372,12 @@ export function statusOf(o: Pick<HttpServerOptions, "config" | "self" | "driver"
         };
       }),
   };
+}
+
+/** 507: this node's disk is full; it is paused until space returns (another node may lead meanwhile). */
+function storageFull(reply: FastifyReply) {
+  reply.header("retry-after", "5");
+  return error(reply, 507, "storage_full", "this node's disk is full: it takes no writes and confirms no reads until space returns; try another node");
 }
 
 function error(reply: FastifyReply, status: number, code: string, message: string) {

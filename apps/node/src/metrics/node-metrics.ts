@@ -73,6 +73,7 @@ export class NodeMetrics {
   }
 
   private initialiseLabels(peers: readonly number[]): void {
+    this.set(METRICS.storageFull, 0);
     for (const kind of ["pre-vote", "vote"]) this.inc(METRICS.electionsStarted, { kind }, 0);
     for (const reason of STEP_DOWN_REASONS) this.inc(METRICS.stepDowns, { reason }, 0);
     for (const reason of PROPOSAL_FAILURES) this.inc(METRICS.proposalsFailed, { reason }, 0);
@@ -211,6 +212,7 @@ export class NodeMetrics {
         this.observe(METRICS.snapshotDuration, seconds);
       },
       membershipChanged: () => this.inc(METRICS.membershipChanges),
+      storageFull: (full) => this.set(METRICS.storageFull, full ? 1 : 0),
     };
   }
 
