@@ -88,6 +88,8 @@ export interface DriverMetrics {
   membershipChanged?(): void;
   /** The disk became full (true: writes refused, the node paused) or took writes again (false). */
   storageFull?(full: boolean): void;
+  /** A durable write took `seconds`, past syncStallMs. */
+  storageStalled?(seconds: number): void;
 }
 
 export interface DriverOptions {
@@ -111,6 +113,12 @@ export interface DriverOptions {
   readonly onMembership?: (membership: Membership, committed: boolean) => void;
   /** With a full disk, how often to try the write again (default 1000 ms). */
   readonly diskFullRetryMs?: number;
+  /**
+   * A leader whose durable write takes longer than this hands leadership over (default: never).
+   * apps/node passes the election timeout: a leader whose disk stalls that long commits nothing
+   * meanwhile, and its followers would rather follow a node whose disk works.
+   */
+  readonly syncStallMs?: number;
 }
 
 /** SQLite's "database or disk is full" (as storage-sqlite reports it), or ENOSPC. */
@@ -131,6 +139,8 @@ export class RaftDriver {
   /** A Ready the full disk refused, written again on a timer (see persistReady()). */
   private blocked: { rd: Ready; sendFirst: boolean; timer: NodeJS.Timeout } | undefined;
   private readonly diskFullRetryMs: number;
+  /** A write stalled past syncStallMs while leading: hand over once the Ready is done. */
+  private handOverAfterReady = false;
   /** The log is compacted up to here, a slice per turn (see compactStep()). */
   private compactTarget = 0;
   private readonly reads = new Map<string, PendingRead>();
@@ -420,7 +430,9 @@ export class RaftDriver {
         const m = rd.snapshot.meta.membership;
         if (m !== undefined) this.o.onMembership?.(m, true); // a snapshot holds only committed state
       }
+      const started = performance.now();
       this.o.storage.persist(rd.hardState, rd.entries);
+      this.checkStall(performance.now() - started);
     } catch (e) {
       if (!isDiskFull(e)) {
         // Nothing that needed this write may leave the node: no vote, no acknowledgement, no answer.
@@ -436,6 +448,19 @@ export class RaftDriver {
       return false;
     }
     return true;
+  }
+
+  /**
+   * A write took `ms`. Past syncStallMs, report it, and if this node leads, hand leadership to
+   * the most up-to-date follower once this Ready is done (a disk this slow holds every commit).
+   */
+  private checkStall(ms: number): void {
+    const limit = this.o.syncStallMs;
+    if (limit === undefined || ms <= limit) return;
+    this.o.metrics?.storageStalled?.(ms / 1000);
+    const leading = this.o.node.status().role === "leader";
+    this.o.logger.warn({ ms: Math.round(ms), limitMs: limit, leading }, leading ? "a durable write stalled: handing leadership over" : "a durable write stalled");
+    if (leading) this.handOverAfterReady = true;
   }
 
   /** Write the kept Ready again; once it is durable, carry on as if nothing had happened. */
@@ -474,6 +499,12 @@ export class RaftDriver {
     this.releaseReads();
     node.advance();
     if (rd.softState !== undefined) this.onSoftState();
+    if (this.handOverAfterReady) {
+      this.handOverAfterReady = false;
+      const st = node.status();
+      const target = st.peers.filter((p) => p.voter).sort((a, b) => b.match - a.match)[0]?.id;
+      if (st.role === "leader" && st.transferringTo === 0 && target !== undefined) node.transferLeadership(target);
+    }
   }
 
   /** The disk is full and a Ready waits to be written (see persistReady). */

@@ -145,6 +145,8 @@ export async function runNode(config: ClusterConfig, id: number, logger: Logger,
     metrics: metrics.driverMetrics(),
     snapshot: config.snapshot,
     onMembership,
+    // A leader whose write takes an election timeout holds every commit that long: hand over.
+    syncStallMs: config.electionTimeoutMs[0],
   });
 
   connect(node.membership().members.length > 0 ? node.membership().members.map((m) => m.id) : config.nodes.map((n) => n.id));

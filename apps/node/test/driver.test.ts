@@ -42,6 +42,36 @@ function driverFor(node: RaftNode, storage: MemoryStorage, diskFullRetryMs = 20)
   return { driver, sent, fatal };
 }
 
+/**
+ * Node 1 of three, elected by hand: its clock runs out, nodes 2 and 3 grant the pre-vote and
+ * the vote and take its first entry, so both are in the replicate state.
+ */
+function electedLeader(storage: MemoryStorage): RaftNode {
+  const node = new RaftNode({ id: 1, voters: [1, 2, 3], electionTicks: 10, heartbeatTicks: 2, rng: new SeededRng(3) }, storage);
+  const answer = (m: Message): Message | undefined => {
+    if (m.type === "VoteRequest") return { type: "VoteResponse", from: m.to, to: 1, term: m.term, preVote: m.preVote, granted: true };
+    if (m.type === "AppendEntries") {
+      const matchIndex = m.prevLogIndex + m.entries.length;
+      return { type: "AppendEntriesResponse", from: m.to, to: 1, term: m.term, success: true, matchIndex, rejectedIndex: 0, conflictTerm: 0, conflictIndex: 0 };
+    }
+    return undefined;
+  };
+  for (let i = 0; i < 100 && node.status().commit < 1; i++) {
+    node.tick();
+    while (node.hasReady()) {
+      const rd = node.ready();
+      storage.persist(rd.hardState, rd.entries);
+      node.advance();
+      for (const m of [...rd.messages, ...rd.persistedMessages]) {
+        const reply = answer(m);
+        if (reply !== undefined) node.step(reply);
+      }
+    }
+  }
+  expect(node.status()).toMatchObject({ role: "leader", commit: 1 });
+  return node;
+}
+
 /** Node 1 of three, a follower in term 0, driven by a driver. */
 function follower(storage: MemoryStorage) {
   return driverFor(new RaftNode({ id: 1, voters: [1, 2, 3], electionTicks: 10, heartbeatTicks: 2, rng: new SeededRng(3) }, storage), storage);
@@ -152,30 +182,7 @@ describe("the driver", () => {
 
   it("as leader, writes every proposal of one turn with one persist and one AppendEntries per follower", async () => {
     const storage = new FailingStorage();
-    const node = new RaftNode({ id: 1, voters: [1, 2, 3], electionTicks: 10, heartbeatTicks: 2, rng: new SeededRng(3) }, storage);
-    // Elect node 1 by hand: its clock runs out, nodes 2 and 3 grant the pre-vote and the vote
-    // and take its first entry (the no-op), so both are in the replicate state.
-    const answer = (m: Message): Message | undefined => {
-      if (m.type === "VoteRequest") return { type: "VoteResponse", from: m.to, to: 1, term: m.term, preVote: m.preVote, granted: true };
-      if (m.type === "AppendEntries") {
-        const matchIndex = m.prevLogIndex + m.entries.length;
-        return { type: "AppendEntriesResponse", from: m.to, to: 1, term: m.term, success: true, matchIndex, rejectedIndex: 0, conflictTerm: 0, conflictIndex: 0 };
-      }
-      return undefined;
-    };
-    for (let i = 0; i < 100 && node.status().commit < 1; i++) {
-      node.tick();
-      while (node.hasReady()) {
-        const rd = node.ready();
-        storage.persist(rd.hardState, rd.entries);
-        node.advance();
-        for (const m of [...rd.messages, ...rd.persistedMessages]) {
-          const reply = answer(m);
-          if (reply !== undefined) node.step(reply);
-        }
-      }
-    }
-    expect(node.status()).toMatchObject({ role: "leader", commit: 1 });
+    const node = electedLeader(storage);
     const { driver, sent, fatal } = driverFor(node, storage);
     storage.writes.length = 0;
     sent.length = 0;
@@ -215,5 +222,51 @@ describe("the driver", () => {
     expect(fatal).toEqual([]);
     expect(driver.status().commit).toBe(0);
     expect(sent).toContainEqual(expect.objectContaining({ type: "HeartbeatResponse", to: 2, commit: 0 }));
+  });
+});
+
+describe("a stalling disk", () => {
+  it("makes a leader whose write took longer than the threshold hand leadership over, and says so", async () => {
+    class SlowStorage extends MemoryStorage {
+      delayMs = 0;
+      override persist(hs: HardState | undefined, entries: readonly Entry[]): void {
+        // One synchronous stall, as a stuck fsync is.
+        if (this.delayMs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, this.delayMs);
+        this.delayMs = 0;
+        super.persist(hs, entries);
+      }
+    }
+    const storage = new SlowStorage();
+    const node = electedLeader(storage);
+    const sent: Message[] = [];
+    const stalls: number[] = [];
+    const driver = new RaftDriver({
+      node,
+      storage,
+      transport: { send: (m) => sent.push(m) },
+      kv: new KvStateMachine(),
+      tickMs: 1000,
+      logger: pino({ level: "silent" }),
+      maxPending: 10,
+      requestTimeoutMs: 1000,
+      onFatal: (e) => {
+        throw e;
+      },
+      syncStallMs: 30,
+      metrics: { storageStalled: (seconds) => stalls.push(seconds) },
+    });
+    // A write within the threshold changes nothing.
+    void driver.write({ op: "put", clientId: "c", seq: 1, key: "a", value: new Uint8Array([1]) });
+    await endOfTurn();
+    expect(node.status().transferringTo).toBe(0);
+    expect(stalls).toEqual([]);
+    // A write that stalls past it: the leader hands over to a follower.
+    storage.delayMs = 60;
+    void driver.write({ op: "put", clientId: "c", seq: 2, key: "b", value: new Uint8Array([2]) });
+    await endOfTurn();
+    expect(stalls).toHaveLength(1);
+    expect(stalls[0]).toBeGreaterThanOrEqual(0.03);
+    expect([2, 3]).toContain(node.status().transferringTo);
+    driver.stop();
   });
 });

@@ -71,6 +71,7 @@ export const METRICS = {
   storageBatchBytes: metric("raft_storage_batch_bytes", "histogram", "Entry bytes per durable write.", [], [0, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304]),
   storageLogEntries: metric("raft_storage_log_entries", "gauge", "Entries currently held in the log on disk."),
   storageFull: metric("raft_storage_full", "gauge", "1 while this node's disk is full: it takes no input and acknowledges nothing until a write succeeds."),
+  storageStalls: metric("raft_storage_stalls_total", "counter", "Durable writes that took longer than the election timeout (a leader hands over after one)."),
   // Transport
   transportBytesSent: metric("raft_transport_sent_bytes_total", "counter", "Bytes written to the peer's connection.", ["peer"]),
   transportBytesReceived: metric("raft_transport_received_bytes_total", "counter", "Bytes read from the peer's connections.", ["peer"]),

@@ -213,6 +213,7 @@ export class NodeMetrics {
       },
       membershipChanged: () => this.inc(METRICS.membershipChanges),
       storageFull: (full) => this.set(METRICS.storageFull, full ? 1 : 0),
+      storageStalled: () => this.inc(METRICS.storageStalls),
     };
   }
 
