@@ -20,6 +20,12 @@ export interface ClusterConfig {
   readonly limits: Limits;
   readonly snapshot: SnapshotPolicy;
   readonly nodes: readonly NodeAddress[];
+  /**
+   * Where this node dials a peer's Raft port, by peer id, instead of the address the cluster's
+   * membership gives: a proxy (the chaos suite puts one on every link), a tunnel or a NAT. Only
+   * this node's connections change; what it records in the log stays the membership's.
+   */
+  readonly dialOverrides: ReadonlyMap<number, HostPort>;
 }
 
 /** When a node snapshots its state machine and compacts its log. */
@@ -117,6 +123,7 @@ const schema = z
       })
       .strict()
       .default({ everyEntries: 100_000, keepEntries: 5000 }),
+    dialOverrides: z.record(z.string().regex(/^[1-9]\d*$/, "keys are node ids"), hostPort).default({}),
     nodes: z
       .array(
         z
@@ -190,6 +197,7 @@ export function parseClusterConfig(value: unknown, file?: string): ClusterConfig
     limits: c.limits,
     snapshot: c.snapshot,
     nodes: c.nodes.map((n) => ({ id: n.id, raft: n.raft, http: n.http, dataDir: n.dataDir })),
+    dialOverrides: new Map(Object.entries(c.dialOverrides).map(([id, a]) => [Number(id), a])),
   };
 }
 

@@ -91,8 +91,9 @@ export async function runNode(config: ClusterConfig, id: number, logger: Logger,
   book.update(node.membership());
   const connect = (peers: readonly number[]): void => {
     for (const peer of peers) {
-      const a = peer === id ? undefined : book.lookup(peer);
-      if (a !== undefined) transport.setPeer(peer, a.raft);
+      if (peer === id) continue;
+      const raft = config.dialOverrides.get(peer) ?? book.lookup(peer)?.raft;
+      if (raft !== undefined) transport.setPeer(peer, raft);
     }
   };
   let wasMember = node.membership().members.some((m) => m.id === id);
@@ -175,7 +176,7 @@ export async function runNode(config: ClusterConfig, id: number, logger: Logger,
         self,
         logger: logger.child({ component: "join" }),
         onMembers: (members) => {
-          for (const m of members) transport.setPeer(m.id, m.raft);
+          for (const m of members) transport.setPeer(m.id, config.dialOverrides.get(m.id) ?? m.raft);
         },
         // Catching up a large state can take a while; the learner keeps replicating meanwhile.
         timeoutMs: 10 * 60_000,

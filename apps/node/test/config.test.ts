@@ -79,3 +79,16 @@ describe("which Raft addresses count as exposed", () => {
     for (const h of ["0.0.0.0", "::", "10.0.0.1", "192.0.2.1", "127.0.0.1.example.com", "localhost.example.com", "fe80::1"]) expect(isLoopback(h)).toBe(false);
   });
 });
+
+describe("dialOverrides", () => {
+  const base = { clusterId: "c", nodes: [{ id: 1, raft: "127.0.0.1:5001", http: "127.0.0.1:8001" }, { id: 2, raft: "127.0.0.1:5002", http: "127.0.0.1:8002" }] };
+  it("maps peer ids to the address this node dials instead", () => {
+    const c = parseClusterConfig({ ...base, dialOverrides: { "2": "127.0.0.1:40002" } });
+    expect(c.dialOverrides.get(2)).toEqual({ host: "127.0.0.1", port: 40002 });
+    expect(parseClusterConfig(base).dialOverrides.size).toBe(0);
+  });
+  it("refuses keys that are not node ids and values that are not host:port, naming the field", () => {
+    expect(() => parseClusterConfig({ ...base, dialOverrides: { two: "127.0.0.1:1" } })).toThrow(/dialOverrides/);
+    expect(() => parseClusterConfig({ ...base, dialOverrides: { "2": "nowhere" } })).toThrow(/dialOverrides\[2\]: expected "host:port"/);
+  });
+});
