@@ -2,7 +2,7 @@ import { MemoryStorage, RaftNode, SeededRng, type Entry, type HardState, type Me
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { KvStateMachine } from "../src/kv/state-machine.js";
-import { RaftDriver } from "../src/raft-driver.js";
+import { RaftDriver, type DriverOptions } from "../src/raft-driver.js";
 
 /** A disk that fills up, or breaks: while `fail` is set, every persist throws that failure. */
 class FailingStorage extends MemoryStorage {
@@ -24,7 +24,7 @@ const endOfTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const entry = (index: number): Entry => ({ index, term: 1, type: "normal", data: new Uint8Array([index]) });
 
 /** A driver for `node` whose transport records what it sends and whose fatal errors are kept. */
-function driverFor(node: RaftNode, storage: MemoryStorage, diskFullRetryMs = 20) {
+function driverFor(node: RaftNode, storage: MemoryStorage, options: Partial<DriverOptions> = {}) {
   const sent: Message[] = [];
   const fatal: unknown[] = [];
   const driver = new RaftDriver({
@@ -37,7 +37,8 @@ function driverFor(node: RaftNode, storage: MemoryStorage, diskFullRetryMs = 20)
     maxPending: 10,
     requestTimeoutMs: 1000,
     onFatal: (e) => fatal.push(e),
-    diskFullRetryMs,
+    diskFullRetryMs: 20,
+    ...options,
   });
   return { driver, sent, fatal };
 }
@@ -83,20 +84,7 @@ describe("the driver", () => {
     const noops: Entry[] = Array.from({ length: 5000 }, (_, i) => ({ index: i + 1, term: 1, type: "noop", data: new Uint8Array(0) }));
     storage.persist({ term: 1, vote: 0, commit: 5000 }, noops);
     const node = new RaftNode({ id: 1, voters: [1, 2, 3], electionTicks: 10, heartbeatTicks: 2, rng: new SeededRng(3) }, storage);
-    const driver = new RaftDriver({
-      node,
-      storage,
-      transport: { send: () => {} },
-      kv: new KvStateMachine(),
-      tickMs: 1000,
-      logger: pino({ level: "silent" }),
-      maxPending: 10,
-      requestTimeoutMs: 1000,
-      onFatal: (e) => {
-        throw e;
-      },
-      snapshot: { everyEntries: 1000, keepEntries: 0 },
-    });
+    const { driver, fatal } = driverFor(node, storage, { snapshot: { everyEntries: 1000, keepEntries: 0 } });
     driver.start(); // applies the 5000 committed entries, snapshots at 5000, compacts a first slice
     expect(storage.snapshotMeta()?.index).toBe(5000);
     const afterFirstTurn = storage.firstIndex();
@@ -104,6 +92,7 @@ describe("the driver", () => {
     expect(afterFirstTurn).toBeLessThan(5001);
     for (let i = 0; i < 10 && storage.firstIndex() < 5001; i++) await endOfTurn();
     expect(storage.firstIndex()).toBe(5001);
+    expect(fatal).toEqual([]);
     driver.stop();
   });
 
@@ -238,23 +227,8 @@ describe("a stalling disk", () => {
     }
     const storage = new SlowStorage();
     const node = electedLeader(storage);
-    const sent: Message[] = [];
     const stalls: number[] = [];
-    const driver = new RaftDriver({
-      node,
-      storage,
-      transport: { send: (m) => sent.push(m) },
-      kv: new KvStateMachine(),
-      tickMs: 1000,
-      logger: pino({ level: "silent" }),
-      maxPending: 10,
-      requestTimeoutMs: 1000,
-      onFatal: (e) => {
-        throw e;
-      },
-      syncStallMs: 30,
-      metrics: { storageStalled: (seconds) => stalls.push(seconds) },
-    });
+    const { driver, fatal } = driverFor(node, storage, { syncStallMs: 30, metrics: { storageStalled: (seconds) => stalls.push(seconds) } });
     // A write within the threshold changes nothing.
     void driver.write({ op: "put", clientId: "c", seq: 1, key: "a", value: new Uint8Array([1]) });
     await endOfTurn();
@@ -267,6 +241,7 @@ describe("a stalling disk", () => {
     expect(stalls).toHaveLength(1);
     expect(stalls[0]).toBeGreaterThanOrEqual(0.03);
     expect([2, 3]).toContain(node.status().transferringTo);
+    expect(fatal).toEqual([]);
     driver.stop();
   });
 });
