@@ -214,6 +214,28 @@ describe("the driver", () => {
   });
 });
 
+describe("the request limit", () => {
+  it("answers overloaded to a request just over maxPending, and takes requests again once one settles", async () => {
+    const storage = new MemoryStorage();
+    const node = electedLeader(storage);
+    // Followers that never answer: writes wait for a commit that does not come.
+    const { driver } = driverFor(node, storage, { maxPending: 2, requestTimeoutMs: 50 });
+    const put = (seq: number) => driver.write({ op: "put", clientId: "c", seq, key: `k${seq}`, value: new Uint8Array([seq]) });
+    const first = put(1);
+    const second = put(2);
+    expect(driver.pending).toBe(2);
+    expect(await put(3)).toEqual({ type: "overloaded" });
+    expect(await driver.read()).toEqual({ type: "overloaded" });
+    expect(await first).toEqual({ type: "timeout" });
+    expect(await second).toEqual({ type: "timeout" });
+    expect(driver.pending).toBe(0);
+    const again = put(4);
+    expect(driver.pending).toBe(1);
+    expect(await again).toEqual({ type: "timeout" });
+    driver.stop();
+  });
+});
+
 describe("a stalling disk", () => {
   it("makes a leader whose write took longer than the threshold hand leadership over, and says so", async () => {
     class SlowStorage extends MemoryStorage {
