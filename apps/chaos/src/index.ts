@@ -14,3 +14,6 @@ export { sumCounters, type DirectionCounters, type ProxyCounters } from "./count
 export { deriveSeed, drawSeed, seededRng, type Rng } from "./rng.js";
 export { FrameSplitter, type SplitResult } from "./frame-splitter.js";
 export type { Address } from "./connection.js";
+export { runChaos, type ChaosOptions, type ChaosResult } from "./chaos/run.js";
+export type { ChaosReport } from "./chaos/report.js";
+export { drawSchedule, type FaultKind, type ScheduledFault } from "./chaos/schedule.js";
