@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { checkRaftExposure, ConfigFileError, defaultClusterConfig, isLoopback, loadClusterConfig, nodeOf, type ClusterConfig } from "./config.js";
 import { runCluster } from "./cluster.js";
 import { createLogger, type LogFormat } from "./logger.js";
+import { StorageWriteError } from "@raft-ts/storage-sqlite";
 import { JoinRefused } from "./membership/join.js";
 import { runNode } from "./run-node.js";
 
@@ -95,7 +96,8 @@ nodeCommand.action(async (idArg: number | undefined, opts: { config?: string; id
       logger,
       (e) => {
         if (e instanceof JoinRefused) logger.fatal({ err: e }, e.message);
-        else logger.fatal({ err: e }, "a write could not be made durable; stopping so nothing unpersisted is acknowledged");
+        else if (e instanceof StorageWriteError) logger.fatal({ err: e }, "a write could not be made durable; stopping so nothing unpersisted is acknowledged");
+        else logger.fatal({ err: e }, `stopping: a broken invariant (a bug, or damaged data): ${(e as Error).message}`);
         process.exit(1);
       },
       opts.join === undefined ? {} : { join: opts.join },

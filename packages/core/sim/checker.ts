@@ -79,6 +79,8 @@ interface NodeRecord {
   /** Volatile view of the current incarnation; reset on restart. */
   term: number;
   commit: number;
+  /** The highest commit index a Ready of this incarnation carried (persisted or not). */
+  readyCommit: number;
   applied: number;
   role: Role;
 }
@@ -115,6 +117,7 @@ export class SafetyChecker {
         persisted: { term: 0, vote: NONE, commit: 0 },
         term: 0,
         commit: 0,
+        readyCommit: 0,
         applied: 0,
         role: "follower",
       });
@@ -137,20 +140,25 @@ export class SafetyChecker {
     const n = this.node(id);
     n.term = n.persisted.term;
     n.commit = n.persisted.commit;
+    n.readyCommit = 0;
     n.applied = applied;
     n.role = "follower";
   }
 
   /** The node's storage was replaced by an empty one (a new machine under a removed node's id). */
   onWipe(id: NodeId): void {
-    this.nodes.set(id, { log: new PersistedLog(), persisted: { term: 0, vote: NONE, commit: 0 }, term: 0, commit: 0, applied: 0, role: "follower" });
+    this.nodes.set(id, { log: new PersistedLog(), persisted: { term: 0, vote: NONE, commit: 0 }, term: 0, commit: 0, readyCommit: 0, applied: 0, role: "follower" });
   }
 
-  /** The node durably wrote a Ready's hard state and entries. */
-  onPersist(id: NodeId, hs: HardState | undefined, entries: readonly Entry[], role: Role): void {
+  /**
+   * The node durably wrote a Ready's hard state (or not: a change of the commit index alone may
+   * be written lazily) and its entries. `readyCommit` is the commit index that Ready carried,
+   * written or not: the node acts on it (applies up to it) either way.
+   */
+  onPersist(id: NodeId, hs: HardState | undefined, entries: readonly Entry[], role: Role, readyCommit: number): void {
     this.checks++;
     const n = this.node(id);
-    const commitBefore = n.persisted.commit;
+    const commitBefore = Math.max(n.persisted.commit, n.readyCommit);
     if (hs !== undefined) {
       const old = n.persisted;
       if (hs.term < old.term) {
@@ -180,7 +188,8 @@ export class SafetyChecker {
         );
       }
     }
-    const commit = n.persisted.commit;
+    n.readyCommit = Math.max(n.readyCommit, readyCommit);
+    const commit = Math.max(n.persisted.commit, n.readyCommit);
     if (role === "leader" && commit > commitBefore && n.log.terms[commit] !== n.persisted.term) {
       // Figure 8: replicas of an older term's entry on a majority do not make it safe.
       throw new Violation(

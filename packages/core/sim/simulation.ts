@@ -366,8 +366,14 @@ export class Simulation {
           return;
         }
       }
-      node.storage.persist(rd.hardState, rd.entries);
-      this.checker.onPersist(node.id, rd.hardState, rd.entries, raft.status().role);
+      // Like storage-sqlite, write a change of the commit index alone lazily (half the time
+      // here): a restart may then find a commit index older than what was applied, or than
+      // the node's own snapshot.
+      const old = node.storage.hardState();
+      const commitOnly = rd.hardState !== undefined && rd.entries.length === 0 && rd.hardState.term === old.term && rd.hardState.vote === old.vote;
+      const hardState = commitOnly && this.faultRng.chance(0.5) ? undefined : rd.hardState;
+      node.storage.persist(hardState, rd.entries);
+      this.checker.onPersist(node.id, hardState, rd.entries, raft.status().role, rd.hardState?.commit ?? 0);
       if (this.chaos && this.faultRng.chance(0.001)) {
         this.crash(node, "after persisting, before responding");
         return;

@@ -41,8 +41,12 @@ export class RaftLog {
       );
     }
     // A snapshot holds only committed state: what it covers is committed, even if the commit
-    // index written beside it is older (a crash between the two writes).
-    const snapshotted = storage.firstIndex() - 1;
+    // index written beside it is older (commit-only changes are written lazily, and a crash
+    // can come between the two writes). The snapshot may end past the log's start: a node
+    // keeps some entries behind its snapshot, and compacts lazily. The chaos suite found a
+    // node that restarted from its own snapshot at 3006 with commit 3004 on disk, was handed
+    // entry 3005 to apply, and stopped.
+    const snapshotted = Math.max(storage.firstIndex() - 1, storage.snapshotMeta()?.index ?? 0);
     this.committed = Math.max(committed, snapshotted);
     if (applied < snapshotted) {
       throw new Error(

@@ -100,4 +100,20 @@ describe("snapshots", () => {
     const node = new RaftNode({ ...config, applied: 3 }, storage);
     expect(node.status()).toMatchObject({ commit: 3, applied: 3, lastIndex: 3 });
   });
+
+  it("restarts from a snapshot newer than the commit index on disk, with the log not yet compacted behind it", () => {
+    // The chaos suite's case: the commit index is written lazily, the snapshot at once, and
+    // entries are kept behind the snapshot; a crash leaves commit 5, a snapshot at 8, log 1..10.
+    const storage = new MemoryStorage();
+    storage.persist({ term: 1, vote: 1, commit: 5 }, Array.from({ length: 10 }, (_, i) => ({ index: i + 1, term: 1, type: "normal" as const, data: new Uint8Array([i]) })));
+    storage.saveSnapshot({ meta: { index: 8, term: 1 }, data: new Uint8Array([9]) });
+    expect(storage.firstIndex()).toBe(1);
+    const config = { id: 1, voters: [1, 2, 3], electionTicks: 10, heartbeatTicks: 1, rng: new SeededRng(1) };
+    expect(() => new RaftNode({ ...config, applied: 5 }, storage)).toThrow(/restore the state machine from storage.snapshot\(\)/);
+    const node = new RaftNode({ ...config, applied: 8 }, storage);
+    expect(node.status()).toMatchObject({ commit: 8, applied: 8, lastIndex: 10 });
+    // Nothing at or below the snapshot is handed out to apply again.
+    expect(node.hasReady()).toBe(true);
+    expect(node.ready().committedEntries).toEqual([]);
+  });
 });
