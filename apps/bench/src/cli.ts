@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from "commander";
-import { runCleanups } from "./cleanup.js";
+import { runCleanups } from "../../node/test/interrupt-cleanup.js";
 import { runElectionBench, SETTINGS, type ElectionResult } from "./election.js";
 import { electionTable } from "./election-table.js";
 import { HEARTBEAT_DEFAULTS, runHeartbeatBench } from "./heartbeat.js";

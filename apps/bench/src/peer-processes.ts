@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { FromPeer, PeerSpec, ToPeer } from "./heartbeat-ipc.js";
-import { onInterrupt } from "./cleanup.js";
+import { onInterrupt } from "../../node/test/interrupt-cleanup.js";
 
 const tsx = import.meta.resolve("tsx");
 const peerScript = fileURLToPath(new URL("./heartbeat-peer.ts", import.meta.url));

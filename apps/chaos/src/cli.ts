@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from "commander";
-import { runCleanups } from "./chaos/cleanup.js";
+import { runCleanups } from "../../node/test/interrupt-cleanup.js";
 import { runChaos } from "./chaos/run.js";
 
 const seconds = (v: string) => {

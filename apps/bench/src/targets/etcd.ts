@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Pool } from "undici";
 import { freePort, sleep, stopProcess } from "../../../node/test/cluster-harness.js";
-import { onInterrupt } from "../cleanup.js";
+import { onInterrupt } from "../../../node/test/interrupt-cleanup.js";
 import type { ClusterTiming, RunningTarget } from "./target.js";
 
 /** The etcd binary's version, or undefined when there is none on PATH. */

@@ -2,7 +2,7 @@
 // SQLite with fsync, the HTTP API on 127.0.0.1.
 import type { Pool } from "undici";
 import { ProcessCluster } from "../../../node/test/cluster-harness.js";
-import { onInterrupt } from "../cleanup.js";
+import { onInterrupt } from "../../../node/test/interrupt-cleanup.js";
 import type { ClusterTiming, RunningTarget } from "./target.js";
 
 export async function startRaftTs(nodes: number, timing: ClusterTiming): Promise<RunningTarget> {

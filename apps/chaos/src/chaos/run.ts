@@ -6,7 +6,7 @@ import { runClients } from "../../../node/test/workload.js";
 import { newProxyCounters } from "../counters.js";
 import { ChaosCluster } from "./cluster.js";
 import { finalReads, linearizable, staleReadsAgree, StatusMonitor, waitForConvergence, type CheckOutcome, type Convergence } from "./checks.js";
-import { onInterrupt } from "./cleanup.js";
+import { onInterrupt } from "../../../node/test/interrupt-cleanup.js";
 import { FaultExecutor } from "./executor.js";
 import { countFaults, countOperations, faultTotals, proxySummary, reportTable, type ChaosReport } from "./report.js";
 import { drawSchedule } from "./schedule.js";

@@ -1,7 +1,7 @@
-// Every node process, proxy and run directory a chaos run makes is registered here, so that
-// Ctrl-C, SIGTERM or an error still leaves nothing behind (the approach of apps/bench's cleanup).
-// The signal handlers are installed only while something is registered, so a process that
-// uses runChaos as a library (a test runner) keeps its own signal handling between runs.
+// Every child process, proxy and temporary directory a benchmark or chaos run makes is
+// registered here, so that Ctrl-C, SIGTERM or an error still leaves nothing behind. The signal
+// handlers are installed only while something is registered, so a process that uses these runs
+// as a library (a test runner) keeps its own signal handling in between.
 
 type Cleanup = () => Promise<void> | void;
 
@@ -35,7 +35,7 @@ function install(): void {
   for (const [signal, code] of SIGNALS) {
     const handler = () => {
       uninstall();
-      process.stderr.write(`\n${signal}: stopping every node process and proxy of the chaos run\n`);
+      process.stderr.write(`\n${signal}: stopping every process this run started and removing its files\n`);
       void runCleanups().finally(() => process.exit(code));
     };
     handlers.set(signal, handler);
