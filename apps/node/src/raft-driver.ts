@@ -121,6 +121,11 @@ export interface DriverOptions {
   readonly syncStallMs?: number;
 }
 
+/** The follower voter whose log the leader knows to be most complete: the one to hand over to. */
+function mostUpToDateVoter(st: NodeStatus): number | undefined {
+  return st.peers.filter((p) => p.voter).sort((a, b) => b.match - a.match)[0]?.id;
+}
+
 /** SQLite's "database or disk is full" (as storage-sqlite reports it), or ENOSPC. */
 function isDiskFull(e: unknown): boolean {
   if (typeof e !== "object" || e === null) return false;
@@ -291,7 +296,7 @@ export class RaftDriver {
     if (this.blocked !== undefined) return { type: "failed", reason: "this node's disk is full" };
     const st = this.o.node.status();
     if (st.role !== "leader") return { type: "not-leader", leaderId: st.leaderId === 0 ? undefined : st.leaderId };
-    const target = to ?? st.peers.filter((p) => p.voter).sort((a, b) => b.match - a.match)[0]?.id;
+    const target = to ?? mostUpToDateVoter(st);
     if (target === undefined) return { type: "failed", reason: "this cluster has no other voter to hand over to" };
     const result = this.o.node.transferLeadership(target);
     this.schedule(); // the TimeoutNow or the catch-up append goes out at the end of the turn
@@ -502,7 +507,7 @@ export class RaftDriver {
     if (this.handOverAfterReady) {
       this.handOverAfterReady = false;
       const st = node.status();
-      const target = st.peers.filter((p) => p.voter).sort((a, b) => b.match - a.match)[0]?.id;
+      const target = mostUpToDateVoter(st);
       if (st.role === "leader" && st.transferringTo === 0 && target !== undefined) node.transferLeadership(target);
     }
   }
