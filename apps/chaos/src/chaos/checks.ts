@@ -51,6 +51,8 @@ export interface Convergence {
   readonly ok: boolean;
   readonly ms: number;
   readonly leader?: number;
+  /** The commit index every node reported (equal on all of them) when they converged. */
+  readonly commit?: number;
   readonly detail: string;
 }
 
@@ -84,7 +86,7 @@ export async function waitForConvergence(cluster: ChaosCluster, timeoutMs: numbe
         }
       } else if (last.every((s) => s!.commit === first.commit && s!.applied === first.applied && s!.applied === s!.commit)) {
         const ms = Math.round(performance.now() - start);
-        return { ok: true, ms, leader: first.leader!, detail: `leader ${first.leader}, term ${first.term}, commit = applied = ${first.commit} on every node after ${ms} ms` };
+        return { ok: true, ms, leader: first.leader!, commit: first.commit, detail: `leader ${first.leader}, term ${first.term}, commit = applied = ${first.commit} on every node after ${ms} ms` };
       }
     }
     await sleep(100);

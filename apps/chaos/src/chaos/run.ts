@@ -8,6 +8,7 @@ import { ChaosCluster } from "./cluster.js";
 import { finalReads, linearizable, staleReadsAgree, StatusMonitor, waitForConvergence, type CheckOutcome, type Convergence } from "./checks.js";
 import { onInterrupt } from "../../../node/test/interrupt-cleanup.js";
 import { FaultExecutor } from "./executor.js";
+import { logsAgree } from "./log-check.js";
 import { countFaults, countOperations, faultTotals, proxySummary, reportTable, type ChaosReport } from "./report.js";
 import { drawSchedule } from "./schedule.js";
 
@@ -152,6 +153,12 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
   } finally {
     await teardown();
     unregister();
+  }
+  // Read from the data directories, so only once every node has stopped.
+  if (cluster !== undefined && convergence?.ok === true && convergence.commit !== undefined) {
+    checks.push(logsAgree(dir, cluster.ids, convergence.commit));
+  } else {
+    checks.push({ name: "logs agree", ok: false, detail: "skipped: the cluster did not converge" });
   }
 
   const passed = checks.length > 0 && checks.every((x) => x.ok);
