@@ -98,7 +98,7 @@ describe("GET /metrics", () => {
   });
 
   it("exports known label values at zero before any event, for every configured peer", async () => {
-    const status = { id: 1, role: "follower", term: 0, vote: 0, leaderId: 0, commit: 0, applied: 0, lastIndex: 0, lastTerm: 0, peers: [], transferringTo: 0, membership: { members: [] }, membershipIndex: 0 } as const;
+    const status = { id: 1, role: "follower", term: 0, vote: 0, leaderId: 0, commit: 0, applied: 0, lastIndex: 0, lastTerm: 0, peers: [], transferringTo: 0, membership: { members: [] }, membershipIndex: 0, electionElapsed: 0, electionTimeout: 0 } as const;
     const m = new NodeMetrics(1, "c", [2, 3], () => ({ node: status, logEntries: 0, snapshotIndex: 0 }));
     const text = await m.scrape();
     const l = 'node="1",cluster="c"';

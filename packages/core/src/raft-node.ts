@@ -59,6 +59,13 @@ export interface NodeStatus {
   readonly membershipIndex: number;
   /** Leader only: the voter leadership is being handed to, or NONE. */
   readonly transferringTo: NodeId;
+  /**
+   * The election timer, in ticks: how long since this node last heard from a leader (or began
+   * campaigning, or granted a vote), and the randomized timeout in [T, 2T) after which it
+   * campaigns. Meaningless on a leader (there it counts toward the next check-quorum, against T).
+   */
+  readonly electionElapsed: number;
+  readonly electionTimeout: number;
 }
 
 /**
@@ -205,6 +212,7 @@ export class RaftNode {
 
   status(): NodeStatus {
     const r = this.raft;
+    const timer = r.electionTimer();
     return {
       id: r.id,
       role: r.role,
@@ -219,6 +227,8 @@ export class RaftNode {
       membership: r.currentMembership(),
       membershipIndex: r.log.membership.currentIndex(),
       transferringTo: r.leadTransferee,
+      electionElapsed: timer.elapsed,
+      electionTimeout: timer.timeout,
     };
   }
 

@@ -128,6 +128,15 @@ export class Raft {
     return this.membership;
   }
 
+  /**
+   * The election timer, for status reports: ticks since this node last heard from a leader
+   * (or began its campaign, or granted a vote), and the randomized timeout it counts toward.
+   * On a leader the timer counts toward its next check-quorum instead, against electionTicks.
+   */
+  electionTimer(): { readonly elapsed: number; readonly timeout: number } {
+    return { elapsed: this.electionElapsed, timeout: this.role === "leader" ? this.cfg.electionTicks : this.randomizedElectionTimeout };
+  }
+
   private isVoter(id: NodeId): boolean {
     return this.voterList.includes(id);
   }
