@@ -1,7 +1,8 @@
+import { crc32 } from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { encodeCommand, type KvCommand } from "../src/kv/commands.js";
-import { decodeKvSnapshot, SnapshotFormatError } from "../src/kv/snapshot-codec.js";
+import { decodeKvSnapshot, encodeKvSnapshot, SnapshotFormatError } from "../src/kv/snapshot-codec.js";
 import { KvStateMachine } from "../src/kv/state-machine.js";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -63,6 +64,49 @@ describe("the key-value snapshot", () => {
     }
     expect(() => target.restore(good, 99)).toThrow(/holds the state at 8/);
     expect(target.snapshot()).toEqual(before);
+  });
+
+  it("keeps a leading byte order mark in keys, client ids and reasons (found by pnpm fuzz)", () => {
+    const state = {
+      applied: 3,
+      data: new Map([["\uFEFFk", bytes("v")]]),
+      sessions: new Map([["\uFEFFc", { seq: 1, result: { op: "rejected" as const, index: 2, reason: "\uFEFFwhy" } }]]),
+    };
+    const encoded = encodeKvSnapshot(state);
+    expect(decodeKvSnapshot(encoded)).toEqual(state);
+    expect(encodeKvSnapshot(decodeKvSnapshot(encoded))).toEqual(encoded);
+  });
+
+  it("refuses a key or a session written twice, and a boolean other than 0 or 1, even under a valid checksum (found by pnpm fuzz)", () => {
+    /** `body` (a snapshot without its checksum) with a correct checksum appended. */
+    const sealed = (body: Uint8Array): Uint8Array => {
+      const out = new Uint8Array(body.length + 4);
+      out.set(body);
+      new DataView(out.buffer).setUint32(body.length, crc32(body));
+      return out;
+    };
+    const bodyOf = (s: Parameters<typeof encodeKvSnapshot>[0]) => {
+      const full = encodeKvSnapshot(s);
+      return Buffer.from(full.subarray(0, full.length - 4));
+    };
+    // One key "k" -> "v": magic, version, applied, count 1, then the record (4 + 1 + 4 + 1 bytes), then no sessions.
+    const oneKey = bodyOf({ applied: 1, data: new Map([["k", bytes("v")]]), sessions: new Map() });
+    const record = oneKey.subarray(17, 27);
+    const twice = Buffer.concat([oneKey.subarray(0, 27), record, oneKey.subarray(27)]);
+    twice.writeUInt32BE(2, 13);
+    expect(() => decodeKvSnapshot(sealed(twice))).toThrow(new SnapshotFormatError("a key appears twice (before byte 32)"));
+
+    // One session "c" whose last delete did not find its key: ... clientId, seq, code 2, index, existed 0.
+    const oneSession = bodyOf({ applied: 2, data: new Map(), sessions: new Map([["c", { seq: 1, result: { op: "delete", index: 2, existed: false } }]]) });
+    expect(decodeKvSnapshot(sealed(oneSession)).sessions.get("c")?.result).toEqual({ op: "delete", index: 2, existed: false });
+    const existedAt = oneSession.length - 1;
+    const badBool = Buffer.from(oneSession);
+    badBool[existedAt] = 2;
+    expect(() => decodeKvSnapshot(sealed(badBool))).toThrow(new SnapshotFormatError(`invalid boolean 2 at byte ${existedAt}`));
+    const session = oneSession.subarray(21);
+    const sessionTwice = Buffer.concat([oneSession, session]);
+    sessionTwice.writeUInt32BE(2, 17);
+    expect(() => decodeKvSnapshot(sealed(sessionTwice))).toThrow(/a client's session appears twice/);
   });
 
   it("never throws anything but SnapshotFormatError on arbitrary bytes", () => {

@@ -34,6 +34,26 @@ describe("command encoding", () => {
     );
   });
 
+  it("keeps a leading byte order mark in the key and the client id (found by pnpm fuzz)", () => {
+    const cmd: KvCommand = { op: "put", clientId: "\uFEFFc", seq: 1, key: "\uFEFFk", value: bytes("v") };
+    expect(decodeCommand(encodeCommand(cmd))).toEqual({ ok: true, command: cmd });
+    // Applied, the put lands on its own key, not on "k".
+    const kv = new KvStateMachine();
+    kv.apply(1, encodeCommand(cmd));
+    expect(kv.get("\uFEFFk")).toEqual(bytes("v"));
+    expect(kv.get("k")).toBeUndefined();
+  });
+
+  it("refuses a sequence number above 2^53 - 1 instead of rounding it (found by pnpm fuzz)", () => {
+    const enc = del("c", 1, "k");
+    const seqAt = 4 + 1; // version, op, u16 length, then the client id "c"
+    new DataView(enc.buffer).setUint32(seqAt, 0x00200000); // high word: 2^53
+    expect(decodeCommand(enc)).toEqual({ ok: false, error: "sequence number above 2^53 - 1" });
+    new DataView(enc.buffer).setUint32(seqAt, 0x001fffff);
+    new DataView(enc.buffer).setUint32(seqAt + 4, 0xffffffff);
+    expect(decodeCommand(enc)).toMatchObject({ ok: true, command: { seq: Number.MAX_SAFE_INTEGER } });
+  });
+
   it("never throws on arbitrary or truncated bytes", () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), (b) => {

@@ -64,7 +64,7 @@ function normalize(members: Member[]): Membership {
 
 /** The membership after `change`, or why the change cannot apply to `m`. */
 export function applyConfChange(m: Membership, change: ConfChange): Result<Membership, string> {
-  if (!Number.isInteger(change.id) || change.id <= 0) return err(`node id must be a positive integer, got ${change.id}`);
+  if (!Number.isSafeInteger(change.id) || change.id <= 0) return err(`node id must be a positive integer, got ${change.id}`);
   const current = findMember(m, change.id);
   const others = m.members.filter((x) => x.id !== change.id);
   switch (change.type) {
@@ -104,10 +104,15 @@ export function decodeMembership(bytes: Uint8Array): Membership {
   const seen = new Set<number>();
   const members: Member[] = o.members.map((x: unknown, i: number) => {
     const mm = x as { id?: unknown; role?: unknown; address?: unknown };
-    if (typeof mm !== "object" || mm === null || typeof mm.id !== "number" || !Number.isInteger(mm.id) || mm.id <= 0) {
+    if (typeof mm !== "object" || mm === null || typeof mm.id !== "number" || !Number.isSafeInteger(mm.id) || mm.id <= 0) {
       throw new Error(`configuration entry member ${i} has no valid id`);
     }
-    if (mm.role !== "voter" && mm.role !== "learner") throw new Error(`configuration entry member ${mm.id} has role ${String(mm.role)}`);
+    if (mm.role !== "voter" && mm.role !== "learner") {
+      // Not String(mm.role): an array nested thousands deep would overflow the stack while
+      // the error message is being built, and escape as a RangeError instead of this Error.
+      const role = typeof mm.role === "object" && mm.role !== null ? (Array.isArray(mm.role) ? "an array" : "an object") : String(mm.role);
+      throw new Error(`configuration entry member ${mm.id} has role ${role}`);
+    }
     if (typeof mm.address !== "string") throw new Error(`configuration entry member ${mm.id} has no address`);
     if (seen.has(mm.id)) throw new Error(`configuration entry names node ${mm.id} twice`);
     seen.add(mm.id);

@@ -254,6 +254,33 @@ describe("configuration entry encoding", () => {
     const text = '{"v":1,"members":[{"id":1,"role":"voter","address":"ü😀"}]}';
     expect(encodeMembership({ members: [{ id: 1, role: "voter", address: "ü😀" }] })).toEqual(new TextEncoder().encode(text));
   });
+
+  it("refuses a role nested deep in arrays with its own error, not a stack overflow (found by pnpm fuzz)", async () => {
+    const { decodeMembership } = await import("../src/index.js");
+    const depth = 20_000;
+    const role = `${"[".repeat(depth)}1${"]".repeat(depth)}`;
+    const bytes = new TextEncoder().encode(`{"v":1,"members":[{"id":1,"role":${role},"address":""}]}`);
+    let thrown: unknown;
+    try {
+      decodeMembership(bytes);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(Error);
+    expect(thrown).not.toBeInstanceOf(RangeError);
+    expect((thrown as Error).message).toBe("configuration entry member 1 has role an array");
+  });
+
+  it("refuses ids past 2^53 - 1, which the transport could not encode", async () => {
+    const { decodeMembership } = await import("../src/index.js");
+    for (const id of ["1e300", "9007199254740992"]) {
+      const bytes = new TextEncoder().encode(`{"v":1,"members":[{"id":${id},"role":"voter","address":""}]}`);
+      expect(() => decodeMembership(bytes), id).toThrow("has no valid id");
+    }
+    expect(decodeMembership(new TextEncoder().encode('{"v":1,"members":[{"id":9007199254740991,"role":"voter","address":""}]}')).members[0]!.id).toBe(
+      Number.MAX_SAFE_INTEGER,
+    );
+  });
 });
 
 describe("heartbeats meant for a previous incarnation", () => {

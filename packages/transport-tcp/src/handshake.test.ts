@@ -70,6 +70,14 @@ describe("handshake messages", () => {
     expect(decodeHello(badUtf8)).toMatchObject({ ok: false, error: expect.stringMatching(/UTF-8/) });
   });
 
+  it("keeps a leading byte order mark in the cluster id: other bytes, another id (found by pnpm fuzz)", () => {
+    const nonce = new Uint8Array(NONCE_BYTES);
+    const hello = decodeHello(encodeHello({ clusterId: "\uFEFFprod", clientId: 1, serverId: 2, nonce }));
+    expect(hello).toMatchObject({ ok: true, value: { clusterId: "\uFEFFprod" } });
+    const welcome = decodeWelcome(encodeWelcome({ clusterId: "\uFEFFprod", serverId: 2, nonce, mac: new Uint8Array(0) }));
+    expect(welcome).toMatchObject({ ok: true, value: { clusterId: "\uFEFFprod" } });
+  });
+
   it("never throws on random bytes", () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 120 }), (bytes) => {

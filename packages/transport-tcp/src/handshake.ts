@@ -138,9 +138,10 @@ function decodeWith<T>(bytes: Uint8Array, read: (r: ByteReader) => T): Handshake
 function readClusterId(r: ByteReader): string {
   const bytes = r.view(r.u8());
   // fatal: invalid UTF-8 is malformed, not silently replaced (that could make two different
-  // byte strings compare equal as cluster ids).
+  // byte strings compare equal as cluster ids). ignoreBOM: for the same reason, a leading
+  // U+FEFF is part of the id, not stripped.
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     throw new DecodeError("cluster id is not valid UTF-8");
   }

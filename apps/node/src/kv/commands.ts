@@ -14,7 +14,9 @@ const VERSION = 1;
 const OP_CODE = { put: 1, delete: 2 } as const;
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: a key or client id starting with U+FEFF keeps it (by default the decoder strips
+// it, and a put of "\uFEFFk" would land on "k").
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 export function encodeCommand(cmd: KvCommand): Uint8Array {
   const client = encoder.encode(cmd.clientId);
@@ -63,6 +65,8 @@ export function decodeCommand(bytes: Uint8Array): { ok: true; command: KvCommand
     const clientId = decoder.decode(bytes.subarray(at, at + clientLen));
     at += clientLen;
     const seq = view.getUint32(at) * 0x1_0000_0000 + view.getUint32(at + 4);
+    // Past 2^53 - 1 the sum is rounded: the retry check would compare another number.
+    if (!Number.isSafeInteger(seq)) return { ok: false, error: "sequence number above 2^53 - 1" };
     at += 8;
     const keyLen = view.getUint32(at);
     at += 4;

@@ -32,7 +32,8 @@ const MAGIC = [0x52, 0x4b, 0x56, 0x53]; // "RKVS"
 const VERSION = 1;
 const RESULT_CODE = { put: 1, delete: 2, rejected: 3 } as const;
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: a key starting with U+FEFF keeps it when the snapshot is restored.
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 export function encodeKvSnapshot(s: KvSnapshotState): Uint8Array {
   // Two passes: measure, then write into one buffer (a snapshot can hold millions of fields;
@@ -146,20 +147,29 @@ export function decodeKvSnapshot(bytes: Uint8Array): KvSnapshotState {
   const version = u8();
   if (version !== VERSION) throw new SnapshotFormatError(`version ${version} is not supported (this node reads ${VERSION})`);
   const applied = u64();
+  // A key or client id twice, or a boolean other than 0 or 1, is damage no encoder makes:
+  // refused, rather than one value silently overwriting the other.
+  const bool = () => {
+    const b = u8();
+    if (b > 1) throw new SnapshotFormatError(`invalid boolean ${b} at byte ${at - 1}`);
+    return b === 1;
+  };
   const data = new Map<string, Uint8Array>();
   for (let i = u32(); i > 0; i--) {
     const key = str();
+    if (data.has(key)) throw new SnapshotFormatError(`a key appears twice (before byte ${at})`);
     data.set(key, raw());
   }
   const sessions = new Map<string, { seq: number; result: KvResult }>();
   for (let i = u32(); i > 0; i--) {
     const clientId = str();
+    if (sessions.has(clientId)) throw new SnapshotFormatError(`a client's session appears twice (before byte ${at})`);
     const seq = u64();
     const code = u8();
     const index = u64();
     let result: KvResult;
     if (code === RESULT_CODE.put) result = { op: "put", index };
-    else if (code === RESULT_CODE.delete) result = { op: "delete", index, existed: u8() === 1 };
+    else if (code === RESULT_CODE.delete) result = { op: "delete", index, existed: bool() };
     else if (code === RESULT_CODE.rejected) result = { op: "rejected", index, reason: str() };
     else throw new SnapshotFormatError(`unknown result code ${code}`);
     sessions.set(clientId, { seq, result });
