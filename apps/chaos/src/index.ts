@@ -17,3 +17,4 @@ export type { Address } from "./connection.js";
 export { runChaos, type ChaosOptions, type ChaosResult } from "./chaos/run.js";
 export type { ChaosReport } from "./chaos/report.js";
 export { drawSchedule, type FaultKind, type ScheduledFault } from "./chaos/schedule.js";
+export { runFuzz, TARGET_NAMES, type FuzzOptions, type FuzzResult } from "./fuzz/run.js";
