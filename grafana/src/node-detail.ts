@@ -195,6 +195,22 @@ export function nodeDetail(): dashboard.Dashboard {
         { description: "HTTP API request duration on this node.", unit: "s" },
       ),
     )
+    .withPanel(
+      timeseries(
+        "Live view streams (GET /events)",
+        [
+          q(`max(${n(m(METRICS.eventClients))})`, "connected"),
+          q(`sum(increase(${n(m(METRICS.eventClientsDropped))}${R}))`, "dropped for not reading"),
+        ],
+        {
+          description: "Browsers connected to this node's event stream (the live view at /ui), and clients disconnected because they stopped reading, per rate interval.",
+          unit: "short",
+          span: 24,
+          min: 0,
+          decimals: 0,
+        },
+      ),
+    )
     .withRow(row("Replication (while this node leads)"))
     .withPanel(
       timeseries(

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { checkRaftExposure, ConfigFileError, defaultClusterConfig, isLoopback, loadClusterConfig, nodeOf, type ClusterConfig } from "./config.js";
-import { runCluster } from "./cluster.js";
+import { DEFAULT_CONTROL_PORT, runCluster } from "./cluster.js";
 import { createLogger, type LogFormat } from "./logger.js";
 import { StorageWriteError } from "@raft-ts/storage-sqlite";
 import { JoinRefused } from "./membership/join.js";
@@ -13,6 +13,23 @@ const userCwd = process.env.INIT_CWD ?? process.cwd();
 function positiveId(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`a node id is a positive integer, got "${value}"`);
+  return n;
+}
+
+function httpUrl(value: string): string {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw new InvalidArgumentError(`expected an http:// URL, got "${value}"`);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw new InvalidArgumentError(`expected an http:// URL, got "${value}"`);
+  return u.origin;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`a port is 0..65535, got "${value}"`);
   return n;
 }
 
@@ -33,11 +50,40 @@ const logOptions = [
 ];
 
 const program = new Command("raft-ts")
-  .description("raft-ts: a replicated key-value store on Raft.\nWith no command: start a local 3-node cluster (node N: Raft 127.0.0.1:500N, HTTP 127.0.0.1:800N, data ./data/node-N).")
-  .showHelpAfterError();
+  .description(
+    "raft-ts: a replicated key-value store on Raft.\n" +
+      "With no command: start a local 3-node cluster (node N: Raft 127.0.0.1:500N, HTTP 127.0.0.1:800N, data ./data/node-N), " +
+      `or --config's cluster, with a control API on 127.0.0.1:${DEFAULT_CONTROL_PORT} and the live view at http://<node>/ui.`,
+  )
+  .showHelpAfterError()
+  // The launcher's options come before a command: `node --config` is the node's own.
+  .enablePositionalOptions()
+  .option("--config <file>", "run this cluster (JSON, as for `node --config`) instead of the default local one")
+  .option("--control-port <port>", `the launcher's control API port on 127.0.0.1 (0: any free port)`, port, DEFAULT_CONTROL_PORT);
 for (const o of logOptions) program.addOption(o);
-program.action(async (opts: { logLevel: string; logFormat: LogFormat }) => {
-  await runCluster({ logLevel: opts.logLevel, logFormat: opts.logFormat, cwd: userCwd });
+program.action(async (opts: { config?: string; controlPort: number; logLevel: string; logFormat: LogFormat }) => {
+  let config: ClusterConfig;
+  let configFile: string | undefined;
+  try {
+    if (opts.config === undefined) {
+      config = anchored(defaultClusterConfig());
+    } else {
+      configFile = resolve(userCwd, opts.config);
+      config = anchored(loadClusterConfig(configFile));
+    }
+    for (const n of config.nodes) checkRaftExposure(config, n, false);
+  } catch (e) {
+    if (e instanceof ConfigFileError) fail(e.message);
+    throw e;
+  }
+  await runCluster({
+    logLevel: opts.logLevel,
+    logFormat: opts.logFormat,
+    cwd: userCwd,
+    config,
+    ...(configFile === undefined ? {} : { configFile }),
+    controlPort: opts.controlPort,
+  });
 });
 
 const nodeCommand = program
@@ -51,9 +97,10 @@ const nodeCommand = program
     "join a running cluster through any member's HTTP address (host:port) instead of bootstrapping one; " +
       "in the default local cluster, node N > 3 uses Raft port 500N and HTTP port 800N",
   )
-  .option("--insecure", "allow a Raft address other machines can reach without a cluster secret (peers then prove nothing)");
+  .option("--insecure", "allow a Raft address other machines can reach without a cluster secret (peers then prove nothing)")
+  .option("--launcher <url>", "the control URL of the `pnpm start` launcher that runs this node (set by the launcher; shown by the live view)", httpUrl);
 for (const o of logOptions) nodeCommand.addOption(o);
-nodeCommand.action(async (idArg: number | undefined, opts: { config?: string; id?: number; join?: string; insecure?: boolean; logLevel: string; logFormat: LogFormat }) => {
+nodeCommand.action(async (idArg: number | undefined, opts: { config?: string; id?: number; join?: string; insecure?: boolean; launcher?: string; logLevel: string; logFormat: LogFormat }) => {
   let config: ClusterConfig;
   let id: number;
   try {
@@ -100,7 +147,7 @@ nodeCommand.action(async (idArg: number | undefined, opts: { config?: string; id
         else logger.fatal({ err: e }, `stopping: a broken invariant (a bug, or damaged data): ${(e as Error).message}`);
         process.exit(1);
       },
-      opts.join === undefined ? {} : { join: opts.join },
+      { ...(opts.join === undefined ? {} : { join: opts.join }), ...(opts.launcher === undefined ? {} : { launcher: opts.launcher }) },
     );
   } catch (e) {
     logger.fatal({ err: e }, `cannot start node ${id}: ${(e as Error).message}`);

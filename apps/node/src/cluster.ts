@@ -1,50 +1,133 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { defaultClusterConfig, url } from "./config.js";
+import { createControlServer, listenLoopback, type NodeControl, type StopSignal } from "./cluster-control.js";
+import { dataDirOf, url, type ClusterConfig } from "./config.js";
 import type { LogFormat } from "./logger.js";
+import { originOf } from "./ui/cors.js";
+
+/** The control API's port on 127.0.0.1 unless --control-port says otherwise. */
+export const DEFAULT_CONTROL_PORT = 8000;
+/** How long a node stopped with SIGTERM may take before it is killed. */
+const TERM_GRACE_MS = 10_000;
+
+export interface ClusterOptions {
+  readonly logLevel: string;
+  readonly logFormat: LogFormat;
+  /** Where the user ran the command: the nodes resolve relative paths from there. */
+  readonly cwd: string;
+  /** The cluster: the default local one, or the one in `configFile`. */
+  readonly config: ClusterConfig;
+  /** The cluster config file the nodes are started with (absolute); none for the default cluster. */
+  readonly configFile?: string;
+  /** The control API's port on 127.0.0.1 (0: any free port). */
+  readonly controlPort?: number;
+}
 
 /**
- * `pnpm start`: the default 3-node cluster as child processes of this one. Prints where
- * everything is, the leader as soon as one is elected (and every change), and turns Ctrl-C into
- * a clean shutdown of every node.
+ * `pnpm start`: a cluster (the default local 3 nodes, or --config's) as child processes of this
+ * one. Prints where everything is, the leader as soon as one is elected (and every change), and
+ * turns Ctrl-C into a clean shutdown of every node. A control API on 127.0.0.1 (8000 by
+ * default) stops and starts nodes, for the live view at /ui on any node: a node that exits,
+ * whatever the reason, can be started again from there while this process runs.
  */
-export async function runCluster(o: { logLevel: string; logFormat: LogFormat; cwd: string }): Promise<void> {
-  const config = defaultClusterConfig();
+export async function runCluster(o: ClusterOptions): Promise<void> {
+  const config = o.config;
   const cli = fileURLToPath(new URL("./cli.ts", import.meta.url));
   const format = o.logFormat === "auto" ? (process.stdout.isTTY ? "pretty" : "json") : o.logFormat;
   const children = new Map<number, ChildProcess>();
   let stopping = false;
 
-  for (const n of config.nodes) {
-    const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), cli, "node", String(n.id), "--log-level", o.logLevel, "--log-format", format], {
-      cwd: fileURLToPath(new URL("..", import.meta.url)),
-      env: { ...process.env, INIT_CWD: o.cwd },
-      stdio: ["ignore", "inherit", "inherit"],
-    });
-    children.set(n.id, child);
-    child.on("exit", (code, signal) => {
-      children.delete(n.id);
-      if (!stopping) say(`node ${n.id} exited (${signal ?? `code ${code}`}); restart it with: pnpm start node ${n.id}`);
-      if (children.size === 0) process.exit(0);
-    });
-  }
+  const isRunning = (c: ChildProcess | undefined): boolean => c !== undefined && c.exitCode === null && c.signalCode === null;
+  let controlUrl = "";
 
-  say("raft-ts local cluster");
-  for (const n of config.nodes) {
-    say(`  node ${n.id}: http ${url(n.http)}  raft ${n.raft.host}:${n.raft.port}  data ./data/node-${n.id}  pid ${children.get(n.id)?.pid}`);
+  const startNode = (id: number): ChildProcess => {
+    const which = o.configFile === undefined ? [String(id)] : ["--config", o.configFile, "--id", String(id)];
+    const child = spawn(
+      process.execPath,
+      ["--import", import.meta.resolve("tsx"), cli, "node", ...which, "--launcher", controlUrl, "--log-level", o.logLevel, "--log-format", format],
+      {
+        cwd: fileURLToPath(new URL("..", import.meta.url)),
+        env: { ...process.env, INIT_CWD: o.cwd },
+        stdio: ["ignore", "inherit", "inherit"],
+      },
+    );
+    children.set(id, child);
+    child.on("exit", (code, signal) => {
+      if (children.get(id) === child) children.delete(id);
+      if (!stopping) {
+        say(`node ${id} exited (${signal ?? `code ${code}`}); start it again from the live view, or: curl -X POST ${controlUrl}/nodes/${id}/start`);
+      } else if (![...children.values()].some(isRunning)) {
+        process.exit(0);
+      }
+    });
+    return child;
+  };
+
+  const control: NodeControl = {
+    list: () =>
+      config.nodes.map((n) => {
+        const c = children.get(n.id);
+        const running = isRunning(c);
+        return { id: n.id, pid: running ? (c?.pid ?? null) : null, running, http: url(n.http) };
+      }),
+    start: (id) => ({ pid: startNode(id).pid ?? null }),
+    stop: async (id, signal: StopSignal) => {
+      const child = children.get(id);
+      if (child === undefined || !isRunning(child)) return { code: child?.exitCode ?? null, signal: child?.signalCode ?? null };
+      const exited = new Promise<void>((r) => child.once("exit", () => r()));
+      say(`stopping node ${id} (${signal}) as asked through the control API`);
+      child.kill(signal);
+      if (signal === "SIGTERM") {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, TERM_GRACE_MS)))]);
+        clearTimeout(timer);
+        if (isRunning(child)) child.kill("SIGKILL");
+      }
+      await exited;
+      return { code: child.exitCode, signal: child.signalCode };
+    },
+  };
+
+  const origins = config.nodes.map((n) => originOf(url(n.http))).filter((x): x is string => x !== undefined);
+  const server = createControlServer({ control, origins });
+  let controlPort: number;
+  try {
+    controlPort = await listenLoopback(server, o.controlPort ?? DEFAULT_CONTROL_PORT);
+  } catch (e) {
+    process.stderr.write(
+      `raft-ts: the launcher's control API cannot listen on 127.0.0.1:${o.controlPort ?? DEFAULT_CONTROL_PORT}: ${(e as Error).message}; ` +
+        "choose another port with --control-port\n",
+    );
+    process.exit(1);
   }
-  say(`try: curl -L -X PUT ${url(config.nodes[0]!.http)}/kv/hello -d world && curl -L ${url(config.nodes[1]!.http)}/kv/hello`);
+  controlUrl = `http://127.0.0.1:${controlPort}`;
+
+  for (const n of config.nodes) startNode(n.id);
+
+  say(o.configFile === undefined ? "raft-ts local cluster" : `raft-ts cluster ${config.clusterId} (${o.configFile})`);
+  for (const n of config.nodes) {
+    const data = relative(o.cwd, dataDirOf(config, n));
+    say(`  node ${n.id}: http ${url(n.http)}  raft ${n.raft.host}:${n.raft.port}  data ${data.startsWith("..") ? dataDirOf(config, n) : `./${data}`}  pid ${children.get(n.id)?.pid}`);
+  }
+  say(`live view: ${url(config.nodes[0]!.http)}/ui`);
+  say(`control: ${controlUrl}/nodes  (POST /nodes/N/stop kills node N, ?signal=TERM stops it cleanly; POST /nodes/N/start starts it again)`);
+  say(`try: curl -L -X PUT ${url(config.nodes[0]!.http)}/kv/hello -d world && curl -L ${url(config.nodes[1 % config.nodes.length]!.http)}/kv/hello`);
   say("Ctrl-C stops every node cleanly.");
 
   const shutdown = () => {
     if (stopping) return;
     stopping = true;
+    server.close();
+    server.closeAllConnections();
+    const running = [...children.values()].filter(isRunning);
+    if (running.length === 0) process.exit(0);
     say("stopping every node...");
-    for (const child of children.values()) child.kill("SIGTERM");
+    for (const child of running) child.kill("SIGTERM");
     setTimeout(() => {
-      for (const child of children.values()) child.kill("SIGKILL");
+      for (const child of children.values()) if (isRunning(child)) child.kill("SIGKILL");
       process.exit(1);
-    }, 10_000).unref();
+    }, TERM_GRACE_MS).unref();
   };
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
@@ -64,7 +147,8 @@ export async function runCluster(o: { logLevel: string; logFormat: LogFormat; cw
         }),
       );
       const best = seen.filter((s) => s?.leader).sort((a, b) => b!.term - a!.term)[0];
-      const now = best === undefined ? "" : `leader: node ${best.leader} (term ${best.term})  ${url(config.nodes.find((n) => n.id === best.leader)!.http)}`;
+      const leader = best === undefined ? undefined : config.nodes.find((n) => n.id === best.leader);
+      const now = best === undefined ? "" : `leader: node ${best.leader} (term ${best.term})${leader === undefined ? "" : `  ${url(leader.http)}`}`;
       if (now !== "" && now !== announced && !stopping) say(now);
       announced = now || announced;
     })();

@@ -45,6 +45,8 @@ export interface Limits {
   readonly requestTimeoutMs: number;
   /** Open HTTP connections at most; more are closed as they arrive. */
   readonly maxHttpConnections: number;
+  /** GET /events streams (the live view) open at once at most; one more is answered 503. */
+  readonly maxEventClients: number;
 }
 
 export interface HostPort {
@@ -111,9 +113,10 @@ const schema = z
         maxPendingRequests: positiveInt.default(10_000),
         requestTimeoutMs: positiveInt.default(5000),
         maxHttpConnections: positiveInt.default(1024),
+        maxEventClients: positiveInt.max(1024).default(16),
       })
       .strict()
-      .default({ maxKeyBytes: 1024, maxValueBytes: 1024 * 1024, maxPendingRequests: 10_000, requestTimeoutMs: 5000, maxHttpConnections: 1024 }),
+      .default({ maxKeyBytes: 1024, maxValueBytes: 1024 * 1024, maxPendingRequests: 10_000, requestTimeoutMs: 5000, maxHttpConnections: 1024, maxEventClients: 16 }),
     snapshot: z
       .object({
         // etcd's defaults (snapshot-count, catch-up entries): a snapshot pauses the node for

@@ -92,6 +92,20 @@ export interface DriverMetrics {
   storageStalled?(seconds: number): void;
 }
 
+/**
+ * A live view of the driver's work (apps/node/src/ui feeds GET /events from it). Cheap when
+ * nobody watches: messageSent is called only while `watching` is true, and the driver reads
+ * that flag once per batch of messages, not once per message.
+ */
+export interface DriverObserver {
+  /** True while someone wants messageSent; a plain field, read on the hot path. */
+  readonly watching: boolean;
+  /** A Ready was carried out completely (persisted, sent, applied, advanced). */
+  readyHandled(): void;
+  /** A message was handed to the transport (only while `watching`). */
+  messageSent(message: Message): void;
+}
+
 export interface DriverOptions {
   readonly node: RaftNode;
   readonly storage: Storage;
@@ -106,6 +120,8 @@ export interface DriverOptions {
   /** When to snapshot the state machine and compact the log (default: never). */
   readonly snapshot?: SnapshotPolicy;
   readonly metrics?: DriverMetrics;
+  /** Optional: told after each Ready and, while it watches, of each message sent. */
+  readonly observer?: DriverObserver;
   /**
    * The configuration changed: appended (`committed` false: connect to new members now) or
    * committed and applied (`committed` true: members it no longer has may be forgotten).
@@ -386,6 +402,7 @@ export class RaftDriver {
       if (sendFirst) {
         for (const m of rd.messages) this.o.transport.send(m);
         this.o.transport.flush?.();
+        if (this.o.observer?.watching === true) this.observeSent(rd.messages);
       }
       if (!this.persistReady(rd, sendFirst)) return;
       this.finishReady(rd, sendFirst);
@@ -494,6 +511,11 @@ export class RaftDriver {
     // (a leader's commit notice to followers can wait a moment, a client should not).
     this.apply(rd);
     if (!sendFirst) for (const m of rd.messages) this.o.transport.send(m);
+    const observer = this.o.observer;
+    if (observer?.watching === true) {
+      this.observeSent(rd.persistedMessages);
+      if (!sendFirst) this.observeSent(rd.messages);
+    }
     for (const rs of rd.readStates) {
       const read = this.reads.get(rs.ctx);
       if (read !== undefined) {
@@ -510,6 +532,12 @@ export class RaftDriver {
       const target = mostUpToDateVoter(st);
       if (st.role === "leader" && st.transferringTo === 0 && target !== undefined) node.transferLeadership(target);
     }
+    observer?.readyHandled();
+  }
+
+  private observeSent(messages: readonly Message[]): void {
+    const observer = this.o.observer!;
+    for (const m of messages) observer.messageSent(m);
   }
 
   /** The disk is full and a Ready waits to be written (see persistReady). */

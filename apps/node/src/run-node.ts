@@ -10,6 +10,7 @@ import { joinCluster, JoinRefused } from "./membership/join.js";
 import { KvStateMachine } from "./kv/state-machine.js";
 import { NodeMetrics } from "./metrics/node-metrics.js";
 import { RaftDriver } from "./raft-driver.js";
+import { UiEventHub } from "./ui/event-hub.js";
 
 export interface RunningNode {
   readonly id: number;
@@ -28,6 +29,11 @@ export interface RunNodeOptions {
    * already makes it a member, as after a restart).
    */
   readonly join?: string;
+  /**
+   * The URL of the `pnpm start` launcher that started this node: the live view's `hello`
+   * reports it (the page stops and starts nodes through it) and pages there may call the API.
+   */
+  readonly launcher?: string;
 }
 
 /**
@@ -133,6 +139,17 @@ export async function runNode(config: ClusterConfig, id: number, logger: Logger,
     // Messages arrive only after start(), by which time the driver exists.
     onMessage: (m) => driver.receive(m),
   });
+  // The live view's events (GET /events): idle until a client connects.
+  const hub = new UiEventHub({
+    id,
+    config,
+    launcher: options.launcher ?? null,
+    status: () => node.status(),
+    storageFull: () => driver.storageFull,
+    storage,
+    book,
+    logger: logger.child({ component: "ui" }),
+  });
   const driver: RaftDriver = new RaftDriver({
     node,
     storage,
@@ -144,6 +161,7 @@ export async function runNode(config: ClusterConfig, id: number, logger: Logger,
     requestTimeoutMs: config.limits.requestTimeoutMs,
     onFatal,
     metrics: metrics.driverMetrics(),
+    observer: hub,
     snapshot: config.snapshot,
     onMembership,
     // A leader whose write takes an election timeout holds every commit that long: hand over.
@@ -152,11 +170,22 @@ export async function runNode(config: ClusterConfig, id: number, logger: Logger,
 
   connect(node.membership().members.length > 0 ? node.membership().members.map((m) => m.id) : config.nodes.map((n) => n.id));
 
-  const http = buildHttpServer({ config, self, driver, kv, logger, metrics, book });
+  const http = buildHttpServer({
+    config,
+    self,
+    driver,
+    kv,
+    logger,
+    metrics,
+    book,
+    events: hub,
+    ...(options.launcher === undefined ? {} : { launcher: options.launcher }),
+  });
   try {
     await transport.start();
     await http.listen({ host: self.http.host, port: self.http.port });
   } catch (e) {
+    hub.close();
     await http.close().catch(() => {});
     await transport.close().catch(() => {});
     storage.close();
@@ -203,9 +232,11 @@ export async function runNode(config: ClusterConfig, id: number, logger: Logger,
           if (outcome.type === "done") logger.info({ to: outcome.to, term: outcome.term }, "handed leadership over before stopping");
           else logger.warn({ outcome }, "could not hand leadership over before stopping");
         }
+        // Closing HTTP ends the live view's streams too (an open one must not hold shutdown up).
         const httpClosed = http.close();
         driver.stop();
         await httpClosed;
+        hub.close();
         await transport.close();
         storage.close();
         logger.info("stopped cleanly");

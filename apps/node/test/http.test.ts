@@ -93,6 +93,11 @@ describe("HTTP API on a single-node cluster", () => {
     await untilLeader(driver);
     const cases: [InjectOptions, number, string][] = [
       [{ method: "PUT", url: "/kv/123456789", payload: "v" }, 413, "key_too_large"],
+      // Past what the router takes as a parameter: refused before any route runs, same shape.
+      [{ method: "PUT", url: `/kv/${"k".repeat(4000)}`, payload: "v" }, 413, "key_too_large"],
+      [{ method: "DELETE", url: `/admin/members/${"1".repeat(4000)}` }, 414, "path_too_long"],
+      // Percent-encoding that is not UTF-8 (found by pnpm fuzz: it had fastify's own body).
+      [{ method: "GET", url: "/kv/%ff" }, 400, "bad_url"],
       [{ method: "PUT", url: "/kv/k", payload: "x".repeat(17) }, 413, "value_too_large"],
       [{ method: "GET", url: "/nowhere" }, 404, "not_found"],
       [{ method: "POST", url: "/kv/k", payload: "v" }, 404, "not_found"],

@@ -11,6 +11,9 @@ import { AddressBook } from "../membership/address-book.js";
 import { addMember, describeMembers, removeMember, type AddMemberOutcome } from "../membership/admin.js";
 import type { NodeMetrics } from "../metrics/node-metrics.js";
 import type { RaftDriver, WriteOutcome } from "../raft-driver.js";
+import { memberOrigins, registerCors } from "../ui/cors.js";
+import { registerEventStream, type EventFeed } from "../ui/event-stream.js";
+import { registerUiFiles } from "../ui/static-files.js";
 
 export interface HttpServerOptions {
   readonly config: ClusterConfig;
@@ -22,6 +25,14 @@ export interface HttpServerOptions {
   readonly metrics?: NodeMetrics;
   /** Where members are (the membership's addresses); by default the config file's nodes. */
   readonly book?: AddressBook;
+  /** The live view's events (ui/event-hub.ts): served at GET /events when given. */
+  readonly events?: EventFeed;
+  /** The event streams' bounds (defaults: docs/ui.md); tests make them small. */
+  readonly eventStream?: { readonly maxUnsentBytes?: number; readonly keepAliveMs?: number };
+  /** The URL of the `pnpm start` launcher that started this node: a page there may call the API. */
+  readonly launcher?: string;
+  /** Where the live view's files are (default apps/node/ui). */
+  readonly uiDir?: string;
 }
 
 /** POST /admin/members: the node to add, and where it listens. */
@@ -41,9 +52,10 @@ interface KeyParams {
 const encoder = new TextEncoder();
 
 /**
- * The HTTP API (DESIGN.md): PUT/GET/DELETE /kv/{key}, /status, /healthz, /readyz. Errors are
- * JSON { error: { code, message } } with a 4xx or 5xx status; nothing a client sends can crash
- * the node.
+ * The HTTP API (DESIGN.md, docs/node.md): PUT/GET/DELETE /kv/{key}, /status, /healthz, /readyz,
+ * /metrics, /admin/*, and the live view (/ui, /events; docs/ui.md). Errors are JSON
+ * { error: { code, message } } with a 4xx or 5xx status; nothing a client sends can crash the
+ * node.
  */
 export function buildHttpServer(o: HttpServerOptions): FastifyInstance {
   const { limits } = o.config;
@@ -53,6 +65,15 @@ export function buildHttpServer(o: HttpServerOptions): FastifyInstance {
     // A percent-encoded key may be up to three bytes of URL per byte of key.
     routerOptions: { maxParamLength: limits.maxKeyBytes * 3 + 16 },
     return503OnClosing: true,
+    // What the router refuses before any route runs gets the API's error shape too.
+    frameworkErrors: (err, req, reply) => {
+      if (err.code === "FST_ERR_MAX_PARAM_LENGTH") {
+        return req.url.startsWith("/kv/")
+          ? error(reply, 413, "key_too_large", `the key is longer than ${limits.maxKeyBytes} bytes`)
+          : error(reply, 414, "path_too_long", "a path segment is too long");
+      }
+      return error(reply, 400, err.code === "FST_ERR_BAD_URL" ? "bad_url" : "bad_request", err.message);
+    },
   });
 
   // Each connection costs memory: past the limit, new ones are closed as they arrive.
@@ -63,6 +84,11 @@ export function buildHttpServer(o: HttpServerOptions): FastifyInstance {
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
 
   app.setNotFoundHandler((req, reply) => error(reply, 404, "not_found", `no route for ${req.method} ${req.url}`));
+
+  const book = o.book ?? new AddressBook(o.config.nodes);
+  // First of the hooks, so that every answer to an allowed page (401s and redirects included)
+  // carries CORS headers, and preflights need no token.
+  registerCors(app, memberOrigins(book, o.config.nodes, o.launcher));
 
   // With an apiToken, writes and every admin route need it; reads, /status, /metrics and the
   // health checks stay open (monitoring must not need a secret). Routes are matched by their
@@ -89,7 +115,6 @@ export function buildHttpServer(o: HttpServerOptions): FastifyInstance {
     return error(reply, status, code, err.message);
   });
 
-  const book = o.book ?? new AddressBook(o.config.nodes);
   const leaderUrl = (leaderId: number): string | undefined => {
     const leader = book.lookup(leaderId);
     return leader === undefined ? undefined : url(leader.http);
@@ -320,6 +345,17 @@ export function buildHttpServer(o: HttpServerOptions): FastifyInstance {
     }
     return answerMembership(req, reply, await removeMember(o.driver, id));
   });
+
+  // The live view: its page and the event stream it draws from.
+  registerUiFiles(app, o.uiDir);
+  if (o.events !== undefined) {
+    registerEventStream(app, {
+      feed: o.events,
+      maxClients: limits.maxEventClients,
+      ...o.eventStream,
+      ...(o.metrics === undefined ? {} : { metrics: o.metrics.eventStreamMetrics() }),
+    });
+  }
 
   app.get("/status", async () => statusOf({ ...o, book }));
   app.get("/healthz", async () => ({ ok: true }));

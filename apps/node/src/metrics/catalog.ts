@@ -82,4 +82,11 @@ export const METRICS = {
   transportDrops: metric("raft_transport_dropped_messages_total", "counter", "Messages dropped instead of sent or delivered, by reason.", ["peer", "reason"]),
   // HTTP API
   httpDuration: metric("raft_http_request_duration_seconds", "histogram", "HTTP API request duration.", ["route", "method", "status"], LATENCY_BUCKETS),
+  // The live view (GET /events)
+  eventClients: metric("raft_ui_event_clients", "gauge", "Clients connected to GET /events, the live view's event stream."),
+  eventClientsDropped: metric(
+    "raft_ui_event_clients_dropped_total",
+    "counter",
+    "Event-stream clients disconnected for not reading: their unsent data passed the bound (256 KiB).",
+  ),
 } as const satisfies Record<string, MetricSpec>;

@@ -3,6 +3,7 @@ import type { PersistStats } from "@raft-ts/storage-sqlite";
 import type { DropReason, HandshakeFailure, TransportMetrics } from "@raft-ts/transport-tcp";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { DriverMetrics } from "../raft-driver.js";
+import type { EventStreamMetrics } from "../ui/event-stream.js";
 import { METRICS, type MetricSpec } from "./catalog.js";
 
 const ROLES = ["follower", "pre-candidate", "candidate", "leader"] as const;
@@ -74,6 +75,8 @@ export class NodeMetrics {
 
   private initialiseLabels(peers: readonly number[]): void {
     this.set(METRICS.storageFull, 0);
+    this.set(METRICS.eventClients, 0);
+    this.inc(METRICS.eventClientsDropped, {}, 0);
     for (const kind of ["pre-vote", "vote"]) this.inc(METRICS.electionsStarted, { kind }, 0);
     for (const reason of STEP_DOWN_REASONS) this.inc(METRICS.stepDowns, { reason }, 0);
     for (const reason of PROPOSAL_FAILURES) this.inc(METRICS.proposalsFailed, { reason }, 0);
@@ -220,6 +223,14 @@ export class NodeMetrics {
   /** HTTP: one call per answered request. */
   httpRequest(route: string, method: string, status: number, seconds: number): void {
     this.observe(METRICS.httpDuration, seconds, { route, method, status });
+  }
+
+  /** The live view's event streams (see ui/event-stream.ts). */
+  eventStreamMetrics(): EventStreamMetrics {
+    return {
+      clients: (n) => this.set(METRICS.eventClients, n),
+      dropped: () => this.inc(METRICS.eventClientsDropped),
+    };
   }
 
   /** Storage: one call per durable write. */
