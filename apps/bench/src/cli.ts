@@ -8,6 +8,7 @@ import { LiveLine } from "./live-line.js";
 import { thisMachine, type BenchRun, type HeartbeatResult, type WriteResult, type WriteTarget } from "./results.js";
 import { saveRun, type OutputOptions } from "./save-run.js";
 import { etcdVersion } from "./targets/etcd.js";
+import { runUiBench, UI_DEFAULTS, uiTable } from "./ui.js";
 import { runWriteBench, WRITE_DEFAULTS } from "./write.js";
 import { writeTable } from "./write-table.js";
 
@@ -27,7 +28,7 @@ const ms = (s: number) => Math.round(s * 1000);
 const jsonOption = () => new Option("--json <file>", "write every figure, with the options, machine and date, to FILE");
 const reportOption = () => new Option("--report <dir>", "write a self-contained HTML report with charts (and results.json) into DIR");
 
-function record(options: Record<string, unknown>, parts: Pick<BenchRun, "election" | "heartbeat" | "write">): BenchRun {
+function record(options: Record<string, unknown>, parts: Pick<BenchRun, "election" | "heartbeat" | "write" | "ui">): BenchRun {
   return { date: new Date().toISOString(), machine: thisMachine(), command: ["pnpm", "bench", ...process.argv.slice(2)].join(" "), options, ...parts };
 }
 
@@ -151,6 +152,28 @@ writeOptions(
   .action(async (o: WriteCliOptions & OutputOptions) => {
     const result = await write(o, new LiveLine());
     saveRun(record({ target: o.target, concurrency: o.concurrency, duration: o.duration, warmup: o.warmup }, { write: result }), o);
+  });
+
+program
+  .command("ui")
+  .description("what an open live view costs: the write load at one concurrency, in alternating phases without and with one /events stream per node (what the /ui page opens), medians compared")
+  .option("--concurrency <n>", "closed-loop clients", positive, UI_DEFAULTS.concurrency)
+  .option("--duration <s>", "seconds measured in each phase", seconds, UI_DEFAULTS.durationMs / 1000)
+  .option("--warmup <s>", "seconds of the same load before each phase's measurement", seconds, UI_DEFAULTS.warmupMs / 1000)
+  .option("--rounds <k>", "phases of each kind, alternating", positive, UI_DEFAULTS.rounds)
+  .option("--browser", "observe with the real page in Chromium (/usr/bin/chromium) instead of stream readers")
+  .addOption(jsonOption())
+  .addOption(reportOption())
+  .action(async (o: { concurrency: number; duration: number; warmup: number; rounds: number; browser?: boolean } & OutputOptions) => {
+    const live = new LiveLine();
+    const observer = o.browser === true ? "browser" : "streams";
+    const result = await runUiBench(
+      { ...UI_DEFAULTS, concurrency: o.concurrency, durationMs: ms(o.duration), warmupMs: ms(o.warmup), rounds: o.rounds, observer },
+      (line) => live.show(`ui: ${line}`),
+    );
+    live.done();
+    print(uiTable(result));
+    saveRun(record({ concurrency: o.concurrency, duration: o.duration, warmup: o.warmup, rounds: o.rounds, observer }, { ui: result }), o);
   });
 
 program

@@ -3,6 +3,7 @@
 import { cpus, hostname } from "node:os";
 import type { ElectionResult } from "./election.js";
 import type { Summary } from "./stats.js";
+import type { UiResult } from "./ui.js";
 
 export interface Machine {
   readonly cpu: string;
@@ -91,4 +92,5 @@ export interface BenchRun {
   readonly election?: readonly ElectionResult[];
   readonly heartbeat?: HeartbeatResult;
   readonly write?: WriteResult;
+  readonly ui?: UiResult;
 }

@@ -7,6 +7,7 @@ import { renderHeartbeatSection } from "./heartbeat-section.js";
 import { PAGE_STYLE } from "./page-style.js";
 import { htmlTable, ratioWithVerdict, type Cell } from "./table.js";
 import { isTargetMet, targetChecks } from "./targets.js";
+import { renderUiSection } from "./ui-section.js";
 import { renderWriteSection } from "./write-section.js";
 
 /** An option's value as written on the command line's side: JSON, or a dash when unset. */
@@ -60,6 +61,7 @@ export function renderReport(run: BenchRun): string {
     run.election !== undefined && run.election.length > 0 ? renderElectionSection(run.election) : "",
     run.heartbeat !== undefined ? renderHeartbeatSection(run.heartbeat) : "",
     run.write !== undefined ? renderWriteSection(run.write) : "",
+    run.ui !== undefined ? renderUiSection(run.ui) : "",
   ].filter((s) => s !== "");
   return `<!doctype html>
 <html lang="en">

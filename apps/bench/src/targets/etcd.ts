@@ -128,6 +128,9 @@ export async function startEtcd(nodes: number, timing: ClusterTiming, binary = "
         if (!Number.isSafeInteger(revision)) throw new Error("etcd's status has no revision");
         return revision;
       },
+      nodeOrigins() {
+        return members.map((m) => m.client);
+      },
       async stop() {
         unregister();
         await stop();

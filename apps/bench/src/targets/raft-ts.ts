@@ -41,6 +41,9 @@ export async function startRaftTs(nodes: number, timing: ClusterTiming): Promise
       if (status === undefined) throw new Error(`node ${leader} did not answer /status`);
       return status.commit;
     },
+    nodeOrigins() {
+      return Array.from({ length: nodes }, (_, i) => c.url(i + 1));
+    },
     async stop() {
       unregister();
       await c.stop();

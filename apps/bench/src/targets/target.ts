@@ -17,6 +17,8 @@ export interface RunningTarget {
    * etcd: its revision), to check that the load counts no write the server did not commit.
    */
   committedCount(): Promise<number>;
+  /** Every member's client URL (origin), leader or not. */
+  nodeOrigins(): string[];
   /** Stop every process and remove every file it made. */
   stop(): Promise<void>;
 }
