@@ -1,17 +1,8 @@
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
 import { runCleanups } from "../../node/test/interrupt-cleanup.js";
 import { runChaos } from "./chaos/run.js";
+import { seconds, seed } from "./cli-args.js";
 
-const seconds = (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number of seconds, got "${v}"`);
-  return n;
-};
-const seed = (v: string) => {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative integer, got "${v}"`);
-  return n;
-};
 
 const program = new Command("pnpm chaos")
   .description(

@@ -1,17 +1,9 @@
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { processAlive as alive } from "../../node/test/cluster-harness.js";
 import { runChaos } from "../src/chaos/run.js";
 
 const SEED = 42;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * One real chaos run: 3 node processes on 127.0.0.1, a proxy on every peer link, 90 s of

@@ -1,21 +1,13 @@
 import { existsSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { processAlive as alive } from "../../node/test/cluster-harness.js";
 import { runInProcess } from "../src/fuzz/in-process.js";
 import { fuzzInProcess } from "../src/fuzz/property.js";
 import { runFuzz, TARGET_NAMES } from "../src/fuzz/run.js";
 import { accepted, rejected, type InProcessTarget } from "../src/fuzz/types.js";
 
 const SEED = 20_261_127;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe("pnpm fuzz", () => {
   it("a short fixed-seed run over every target: no crash, both sides of every decoder reached, the real node intact", { timeout: 60_000 }, async () => {

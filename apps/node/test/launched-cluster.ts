@@ -3,7 +3,7 @@ import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, sleep, stopProcess } from "./cluster-harness.js";
+import { freePort, processAlive as alive, sleep, stopProcess } from "./cluster-harness.js";
 
 const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
 
@@ -12,15 +12,6 @@ export interface LaunchedNode {
   pid: number | null;
   running: boolean;
   http: string;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -103,8 +94,6 @@ export class LaunchedCluster {
       await sleep(100);
     }
   }
-
-  static alive = alive;
 
   async stop(): Promise<void> {
     if (this.launcher !== undefined) await stopProcess(this.launcher, "SIGTERM", 20_000);

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sleep } from "./cluster-harness.js";
+import { processAlive as alive, sleep } from "./cluster-harness.js";
 import { LaunchedCluster } from "./launched-cluster.js";
 import { SseClient } from "./sse-client.js";
 
@@ -9,7 +9,6 @@ import { SseClient } from "./sse-client.js";
 // directory: its control API stops and starts real node processes.
 const cluster = new LaunchedCluster();
 const { httpPorts, pids, dir } = cluster;
-const alive = LaunchedCluster.alive;
 const api = cluster.api.bind(cluster);
 const nodes = cluster.nodes.bind(cluster);
 const until = cluster.until.bind(cluster);

@@ -1,17 +1,8 @@
 import { Command, InvalidArgumentError } from "commander";
 import { runCleanups } from "../../../node/test/interrupt-cleanup.js";
 import { runFuzz, TARGET_NAMES } from "./run.js";
+import { seconds, seed } from "../cli-args.js";
 
-const seconds = (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number of seconds, got "${v}"`);
-  return n;
-};
-const seed = (v: string) => {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative integer, got "${v}"`);
-  return n;
-};
 const target = (v: string, previous: string[] = []) => {
   for (const t of v.split(",")) {
     if (!TARGET_NAMES.includes(t)) throw new InvalidArgumentError(`no target "${t}" (targets: ${TARGET_NAMES.join(", ")})`);
