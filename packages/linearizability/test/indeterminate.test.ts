@@ -165,7 +165,7 @@ describe("indeterminate writes (status unknown/info: may or may not have happene
     expect(result.stats.dropped).toBe(3);
   });
 
-  it("stays fast with many indeterminate writes, observed and not", () => {
+  it("decides within the step budget with many indeterminate writes, observed and not", () => {
     const history: KvOperation[] = [];
     let t = 0;
     for (let i = 0; i < 300; i++) {
@@ -175,10 +175,10 @@ describe("indeterminate writes (status unknown/info: may or may not have happene
       history.push(get("r", "x", i % 3 === 0 ? `late${i}` : `ok${i}`, t + 3, t + 4));
       t += 10;
     }
-    const started = performance.now();
+    // Decided within the default step budget (a search that blew up would answer "could not
+    // decide"); no wall-clock bound, which a shared machine's load would decide.
     const result = checkHistory(history);
     expect(result.ok).toBe(true);
-    expect(performance.now() - started).toBeLessThan(5_000);
     expect(checkHistory(history, { reduceIndeterminate: false }).ok).toBe(true);
 
     // A stale read at the end. With the simplifications the never-observed writes are gone

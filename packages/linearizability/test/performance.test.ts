@@ -3,8 +3,10 @@ import { checkHistory } from "../src/index.js";
 import { breakReadNear, randomLinearizableHistory } from "./generate.js";
 
 
-// Verdicts within the default step budget are deterministic; the time bounds are generous
-// (CI machines vary) and only catch a search that went badly wrong.
+// Verdicts within the default step budget are deterministic, and a search that goes badly
+// wrong runs out of that budget and answers "could not decide", which fails these tests. No
+// wall-clock bound is asserted (a shared machine's load decides those); the checker's speed
+// is measured by packages/linearizability/bench.
 const shapes = {
   "~4 overlapping, unique values": { clients: 5, maxHalfWidth: 20, indeterminateShare: 0 },
   "~10 overlapping, unique values": { clients: 10, maxHalfWidth: 50, indeterminateShare: 0 },
@@ -18,19 +20,15 @@ const shapes = {
   "~4 overlapping, 10% indeterminate and 5% failed": { clients: 5, maxHalfWidth: 20, indeterminateShare: 0.1 },
 } as const;
 
-describe("performance on 20,000 operations on one key", () => {
+describe("verdicts within the step budget on 20,000 operations on one key", () => {
   for (const [name, shape] of Object.entries(shapes)) {
     it(`${name}: passes as made, fails with one read broken near the end`, () => {
       const history = randomLinearizableHistory({ seed: 11, count: 20_000, keys: 1, ...shape });
-      let started = performance.now();
       const good = checkHistory(history);
       expect(good.ok).toBe(true);
-      expect(performance.now() - started).toBeLessThan(15_000);
 
-      started = performance.now();
       const bad = checkHistory(breakReadNear(history, 0.99));
       expect(bad.ok).toBe(false);
-      expect(performance.now() - started).toBeLessThan(15_000);
       if (bad.ok === false) expect(bad.explanation.prefix.length).toBeGreaterThan(15_000);
     });
   }
