@@ -58,6 +58,12 @@ export async function runInProcess(plan: readonly InProcessPlan[], o: Supervisor
   }
 }
 
+/**
+ * Before its first input a fresh worker is loading the targets' modules through tsx, which on a
+ * loaded machine takes seconds: that is not a decoder hanging, so it gets this long instead.
+ */
+const BOOT_GRACE_MS = 60_000;
+
 async function runWorker(plan: readonly InProcessPlan[], o: SupervisorOptions, scratchDir: string): Promise<{ done: TargetStats[]; stuck?: TargetStats }> {
   const hangMs = o.hangMs ?? 10_000;
   const progress = new SharedArrayBuffer(8);
@@ -98,7 +104,7 @@ async function runWorker(plan: readonly InProcessPlan[], o: SupervisorOptions, s
       if (seen !== lastSeen) {
         lastSeen = seen;
         lastChange = performance.now();
-      } else if (performance.now() - lastChange > hangMs) {
+      } else if (performance.now() - lastChange > (seen === 0 ? Math.max(hangMs, BOOT_GRACE_MS) : hangMs)) {
         finish(crashed(new FuzzFailure("hang", `no input finished for ${hangMs} ms: the decoder does not return`)));
       }
     }, 100);
