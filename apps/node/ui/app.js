@@ -11,8 +11,8 @@
  *   app.js       wires them together
  *
  * Events only change the model; drawing happens on requestAnimationFrame: the ring (timers,
- * dots) every frame, the tables at most every 100 ms and only when something changed (and
- * every 250 ms anyway, for the clocks). Every list is bounded: dots (200), feed (100), log
+ * dots) at most every 40 ms, the tables at most every 200 ms and only when something changed
+ * (and every 500 ms anyway, for the clocks); on a busy cluster 100 ms and 500 ms (QUIET, BUSY). Every list is bounded: dots (60), feed (100), log
  * columns (32).
  *
  * Test hooks (stable; also listed in docs/ui.md, "Test hooks"):
@@ -45,13 +45,21 @@
  *   window.raftView.model             the live model (read only), for debugging
  */
 
-import { createModel, pruneDots } from "./model.js";
+import { busyLinks, createModel, pruneDots } from "./model.js";
 import { Streams } from "./streams.js";
 import { ACTIONS, Controls, createUiState } from "./controls.js";
 import { View } from "./view.js";
 
-const TABLES_MIN_MS = 100;
-const TABLES_MAX_MS = 250;
+/**
+ * How often the page redraws, by how busy the cluster is. Every frame the page skips is one the
+ * browser need not paint, and on a small machine that also runs the cluster the page's painting
+ * competes with the nodes for the CPU (`pnpm bench ui --browser` measures it). A quiet cluster,
+ * the one people watch to learn, gets smooth motion (the ring 25 times a second, the tables 5);
+ * once some link carries more than manyPerSec messages a second, the ring is drawn 10 times a
+ * second and the tables twice: nobody follows single dots at that rate, and the rates show.
+ */
+const QUIET = { ringMs: 40, tablesMinMs: 200, tablesMaxMs: 500 };
+const BUSY = { ringMs: 100, tablesMinMs: 500, tablesMaxMs: 1000 };
 
 const now = () => Date.now();
 const model = createModel();
@@ -111,14 +119,19 @@ el("#status", HTMLElement).addEventListener("click", (e) => {
 let drawnVersion = -1;
 let drawnUiVersion = -1;
 let tablesAt = 0;
+let ringAt = 0;
 
 function frame() {
   const t = now();
-  pruneDots(model, t);
-  view.frame(model, t);
+  const pace = busyLinks(model, t).length > 0 ? BUSY : QUIET;
+  if (t - ringAt >= pace.ringMs) {
+    ringAt = t;
+    pruneDots(model, t);
+    view.frame(model, t);
+  }
   const changed = model.version !== drawnVersion || ui.version !== drawnUiVersion;
   const since = t - tablesAt;
-  if ((changed && since >= TABLES_MIN_MS) || since >= TABLES_MAX_MS || ui.version !== drawnUiVersion) {
+  if ((changed && since >= pace.tablesMinMs) || since >= pace.tablesMaxMs || ui.version !== drawnUiVersion) {
     drawnVersion = model.version;
     drawnUiVersion = ui.version;
     tablesAt = t;

@@ -200,8 +200,8 @@
 
 /** @type {Readonly<Limits>} */
 export const DEFAULT_LIMITS = Object.freeze({
-  maxDots: 200,
-  maxDotsPerLink: 4,
+  maxDots: 60,
+  maxDotsPerLink: 2,
   maxFeed: 100,
   maxLogColumns: 32,
   staleMs: 1000,
