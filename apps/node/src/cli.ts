@@ -59,9 +59,9 @@ const program = new Command("raft-ts")
   // The launcher's options come before a command: `node --config` is the node's own.
   .enablePositionalOptions()
   .option("--config <file>", "run this cluster (JSON, as for `node --config`) instead of the default local one")
-  .option("--control-port <port>", `the launcher's control API port on 127.0.0.1 (0: any free port)`, port, DEFAULT_CONTROL_PORT);
+  .option("--control-port <port>", `the launcher's control API port on 127.0.0.1 (0: any free port; default ${DEFAULT_CONTROL_PORT}, and without it if that is taken)`, port);
 for (const o of logOptions) program.addOption(o);
-program.action(async (opts: { config?: string; controlPort: number; logLevel: string; logFormat: LogFormat }) => {
+program.action(async (opts: { config?: string; controlPort?: number; logLevel: string; logFormat: LogFormat }) => {
   let config: ClusterConfig;
   let configFile: string | undefined;
   try {
@@ -82,7 +82,7 @@ program.action(async (opts: { config?: string; controlPort: number; logLevel: st
     cwd: userCwd,
     config,
     ...(configFile === undefined ? {} : { configFile }),
-    controlPort: opts.controlPort,
+    ...(opts.controlPort === undefined ? {} : { controlPort: opts.controlPort }),
   });
 });
 

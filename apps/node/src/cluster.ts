@@ -20,7 +20,10 @@ export interface ClusterOptions {
   readonly config: ClusterConfig;
   /** The cluster config file the nodes are started with (absolute); none for the default cluster. */
   readonly configFile?: string;
-  /** The control API's port on 127.0.0.1 (0: any free port). */
+  /**
+   * The control API's port on 127.0.0.1 (0: any free port). Given, it must be had; by default
+   * 8000 is tried, and if it is taken the cluster runs without the control API.
+   */
   readonly controlPort?: number;
 }
 
@@ -39,13 +42,14 @@ export async function runCluster(o: ClusterOptions): Promise<void> {
   let stopping = false;
 
   const isRunning = (c: ChildProcess | undefined): boolean => c !== undefined && c.exitCode === null && c.signalCode === null;
-  let controlUrl = "";
+  /** The control API's URL; undefined while it does not listen (the default port was taken). */
+  let controlUrl: string | undefined;
 
   const startNode = (id: number): ChildProcess => {
     const which = o.configFile === undefined ? [String(id)] : ["--config", o.configFile, "--id", String(id)];
     const child = spawn(
       process.execPath,
-      ["--import", import.meta.resolve("tsx"), cli, "node", ...which, "--launcher", controlUrl, "--log-level", o.logLevel, "--log-format", format],
+      ["--import", import.meta.resolve("tsx"), cli, "node", ...which, ...(controlUrl === undefined ? [] : ["--launcher", controlUrl]), "--log-level", o.logLevel, "--log-format", format],
       {
         cwd: fileURLToPath(new URL("..", import.meta.url)),
         env: { ...process.env, INIT_CWD: o.cwd },
@@ -56,7 +60,11 @@ export async function runCluster(o: ClusterOptions): Promise<void> {
     child.on("exit", (code, signal) => {
       if (children.get(id) === child) children.delete(id);
       if (!stopping) {
-        say(`node ${id} exited (${signal ?? `code ${code}`}); start it again from the live view, or: curl -X POST ${controlUrl}/nodes/${id}/start`);
+        const again =
+          controlUrl !== undefined
+            ? `start it again from the live view, or: curl -X POST ${controlUrl}/nodes/${id}/start`
+            : `start it again with: pnpm start node ${o.configFile === undefined ? id : `--config ${o.configFile} --id ${id}`}`;
+        say(`node ${id} exited (${signal ?? `code ${code}`}); ${again}`);
       } else if (![...children.values()].some(isRunning)) {
         process.exit(0);
       }
@@ -91,17 +99,18 @@ export async function runCluster(o: ClusterOptions): Promise<void> {
 
   const origins = config.nodes.map((n) => originOf(url(n.http))).filter((x): x is string => x !== undefined);
   const server = createControlServer({ control, origins });
-  let controlPort: number;
   try {
-    controlPort = await listenLoopback(server, o.controlPort ?? DEFAULT_CONTROL_PORT);
+    controlUrl = `http://127.0.0.1:${await listenLoopback(server, o.controlPort ?? DEFAULT_CONTROL_PORT)}`;
   } catch (e) {
-    process.stderr.write(
-      `raft-ts: the launcher's control API cannot listen on 127.0.0.1:${o.controlPort ?? DEFAULT_CONTROL_PORT}: ${(e as Error).message}; ` +
-        "choose another port with --control-port\n",
-    );
-    process.exit(1);
+    const reason = `the launcher's control API cannot listen on 127.0.0.1:${o.controlPort ?? DEFAULT_CONTROL_PORT}: ${(e as Error).message}`;
+    // A port asked for must be had; the default one taken by something else must not keep
+    // `pnpm start` from running the cluster: it runs without the stop and start buttons.
+    if (o.controlPort !== undefined) {
+      process.stderr.write(`raft-ts: ${reason}; choose another port with --control-port\n`);
+      process.exit(1);
+    }
+    say(`${reason}; running without it (the live view cannot stop or start nodes; --control-port <port> picks another port)`);
   }
-  controlUrl = `http://127.0.0.1:${controlPort}`;
 
   for (const n of config.nodes) startNode(n.id);
 
@@ -111,7 +120,9 @@ export async function runCluster(o: ClusterOptions): Promise<void> {
     say(`  node ${n.id}: http ${url(n.http)}  raft ${n.raft.host}:${n.raft.port}  data ${data.startsWith("..") ? dataDirOf(config, n) : `./${data}`}  pid ${children.get(n.id)?.pid}`);
   }
   say(`live view: ${url(config.nodes[0]!.http)}/ui`);
-  say(`control: ${controlUrl}/nodes  (POST /nodes/N/stop kills node N, ?signal=TERM stops it cleanly; POST /nodes/N/start starts it again)`);
+  if (controlUrl !== undefined) {
+    say(`control: ${controlUrl}/nodes  (POST /nodes/N/stop kills node N, ?signal=TERM stops it cleanly; POST /nodes/N/start starts it again)`);
+  }
   say(`try: curl -L -X PUT ${url(config.nodes[0]!.http)}/kv/hello -d world && curl -L ${url(config.nodes[1 % config.nodes.length]!.http)}/kv/hello`);
   say("Ctrl-C stops every node cleanly.");
 

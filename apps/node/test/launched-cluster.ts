@@ -29,7 +29,11 @@ export class LaunchedCluster {
   control = "";
   launcher: ChildProcess | undefined;
 
-  async start(size = 3): Promise<void> {
+  /**
+   * `defaultControlPort`: give no --control-port, so the launcher tries 127.0.0.1:8000 (the
+   * caller makes sure it is taken) and runs without its control API.
+   */
+  async start(size = 3, opts: { defaultControlPort?: boolean } = {}): Promise<void> {
     const list = [];
     for (let id = 1; id <= size; id++) {
       const http = await freePort();
@@ -38,20 +42,30 @@ export class LaunchedCluster {
     }
     writeFileSync(join(this.dir, "cluster.json"), JSON.stringify({ clusterId: "launched", nodes: list }));
     const port = await freePort();
-    this.control = `http://127.0.0.1:${port}`;
+    this.control = opts.defaultControlPort === true ? "" : `http://127.0.0.1:${port}`;
     const log = createWriteStream(join(this.dir, "launcher.log"));
     // A relative config and the default data directory: both resolve from where the user ran it.
-    this.launcher = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), cli, "--config", "cluster.json", "--control-port", String(port), "--log-format", "json"], {
+    const control = opts.defaultControlPort === true ? [] : ["--control-port", String(port)];
+    this.launcher = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), cli, "--config", "cluster.json", ...control, "--log-format", "json"], {
       cwd: this.dir,
       env: { ...process.env, INIT_CWD: this.dir },
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.launcher.stdout!.pipe(log);
     this.launcher.stderr!.pipe(log);
-    await this.until("the control API answers with every node running", async () => {
-      const all = await this.nodes();
-      return all.length === size && all.every((n) => n.running) ? all : undefined;
-    });
+    if (opts.defaultControlPort === true) {
+      // No control API to ask: the banner names every node's pid.
+      await this.until("the launcher's banner with every node's pid", async () => {
+        const pids = [...this.log().matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
+        return pids.length >= size ? pids : undefined;
+      });
+      for (const m of this.log().matchAll(/pid (\d+)/g)) this.pids.add(Number(m[1]));
+    } else {
+      await this.until("the control API answers with every node running", async () => {
+        const all = await this.nodes();
+        return all.length === size && all.every((n) => n.running) ? all : undefined;
+      });
+    }
     // Running is not yet serving: wait for every node's HTTP API too.
     for (let id = 1; id <= size; id++) await this.until(`node ${id} answering /status`, () => this.status(id));
   }
