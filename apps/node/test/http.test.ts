@@ -1,14 +1,10 @@
 import { connect, type Socket } from "node:net";
-import { MemoryStorage, RaftNode, SeededRng, type Message } from "@raft-ts/core";
+import type { Message } from "@raft-ts/core";
 import type { InjectOptions } from "fastify";
-import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { parseClusterConfig, type ClusterConfig } from "../src/config.js";
 import { buildHttpServer } from "../src/http/server.js";
-import { KvStateMachine } from "../src/kv/state-machine.js";
-import { RaftDriver } from "../src/raft-driver.js";
+import { inProcessNode, silent, untilLeader } from "./in-process-node.js";
 
-const silent = pino({ level: "silent" });
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
@@ -16,43 +12,14 @@ afterEach(async () => {
 
 /** Node 1 of a cluster of `size`, HTTP served through fastify's inject (no socket). */
 function setup(size: number, limits: Record<string, number> = {}, extra: Record<string, unknown> = {}) {
-  const config: ClusterConfig = parseClusterConfig({
-    clusterId: "test",
-    ...extra,
-    limits,
-    nodes: Array.from({ length: size }, (_, i) => ({ id: i + 1, raft: `127.0.0.1:${15001 + i}`, http: `127.0.0.1:${18001 + i}` })),
-  });
-  const storage = new MemoryStorage();
-  const node = new RaftNode(
-    { id: 1, voters: config.nodes.map((n) => n.id), electionTicks: 15, heartbeatTicks: 5, rng: new SeededRng(1) },
-    storage,
-  );
   const sent: Message[] = [];
-  const kv = new KvStateMachine();
-  const driver = new RaftDriver({
-    node,
-    storage,
-    transport: { send: (m) => sent.push(m) },
-    kv,
-    tickMs: 2,
-    logger: silent,
-    maxPending: 100,
-    requestTimeoutMs: 2000,
-    onFatal: (e) => {
-      throw e;
-    },
-  });
+  const { config, node, kv, driver } = inProcessNode(size, { ...extra, limits }, (m) => sent.push(m));
   const app = buildHttpServer({ config, self: config.nodes[0]!, driver, kv, logger: silent });
   cleanups.push(async () => {
     driver.stop();
     await app.close();
   });
   return { app, driver, node, sent };
-}
-
-async function untilLeader(driver: RaftDriver): Promise<void> {
-  for (let i = 0; i < 500 && driver.status().role !== "leader"; i++) await new Promise((r) => setTimeout(r, 5));
-  expect(driver.status().role).toBe("leader");
 }
 
 describe("HTTP API on a single-node cluster", () => {

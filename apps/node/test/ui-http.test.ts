@@ -2,17 +2,13 @@ import { request as httpRequest } from "node:http";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bootstrapMembership, MemoryStorage, RaftNode, SeededRng } from "@raft-ts/core";
-import pino from "pino";
+import { bootstrapMembership } from "@raft-ts/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { parseClusterConfig, type ClusterConfig } from "../src/config.js";
 import { buildHttpServer } from "../src/http/server.js";
-import { KvStateMachine } from "../src/kv/state-machine.js";
 import { AddressBook, encodeMemberAddress } from "../src/membership/address-book.js";
-import { RaftDriver } from "../src/raft-driver.js";
+import { inProcessNode, silent, untilLeader } from "./in-process-node.js";
 import { memberOrigins } from "../src/ui/cors.js";
 
-const silent = pino({ level: "silent" });
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -24,27 +20,7 @@ const ELSEWHERE = "http://evil.example";
 
 /** Node 1 of a cluster of `size` (HTTP 127.0.0.1:1800N), not started unless asked. */
 function setup(size: number, extra: Record<string, unknown> = {}, opts: { uiDir?: string; launcher?: string } = {}) {
-  const config: ClusterConfig = parseClusterConfig({
-    clusterId: "test",
-    ...extra,
-    nodes: Array.from({ length: size }, (_, i) => ({ id: i + 1, raft: `127.0.0.1:${15001 + i}`, http: `127.0.0.1:${18001 + i}` })),
-  });
-  const storage = new MemoryStorage();
-  const node = new RaftNode({ id: 1, voters: config.nodes.map((n) => n.id), electionTicks: 15, heartbeatTicks: 5, rng: new SeededRng(1) }, storage);
-  const kv = new KvStateMachine();
-  const driver = new RaftDriver({
-    node,
-    storage,
-    transport: { send: () => {} },
-    kv,
-    tickMs: 2,
-    logger: silent,
-    maxPending: 100,
-    requestTimeoutMs: 2000,
-    onFatal: (e) => {
-      throw e;
-    },
-  });
+  const { config, kv, driver } = inProcessNode(size, extra);
   const app = buildHttpServer({
     config,
     self: config.nodes[0]!,
@@ -59,11 +35,6 @@ function setup(size: number, extra: Record<string, unknown> = {}, opts: { uiDir?
     await app.close();
   });
   return { app, driver, config };
-}
-
-async function untilLeader(driver: RaftDriver): Promise<void> {
-  for (let i = 0; i < 500 && driver.status().role !== "leader"; i++) await new Promise((r) => setTimeout(r, 5));
-  expect(driver.status().role).toBe("leader");
 }
 
 describe("CORS", () => {
