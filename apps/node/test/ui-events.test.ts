@@ -128,8 +128,9 @@ describe("GET /events on a real node", () => {
       // A follower's timer never reaches its timeout while it follows (it would campaign).
       expect(d.election.elapsedMs).toBeLessThan(d.election.timeoutMs);
     }
-    // Restarted, not just counting: some report shows less elapsed than the one before it.
-    expect(states.some((d, i) => i > 0 && d.election.elapsedMs < states[i - 1]!.election.elapsedMs)).toBe(true);
+    // Four reports at least 100 ms apart span longer than a timeout of 150-300 ms: had the
+    // heartbeats not restarted the timer, the follower would have campaigned (another role or
+    // term above). The values themselves may repeat: heartbeats and reports can keep in step.
   });
 
   it("serves limits.maxEventClients streams (16) and answers the 17th with 503", async () => {
