@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { buildHttpServer } from "../src/http/server.js";
 import { AddressBook, encodeMemberAddress } from "../src/membership/address-book.js";
 import { inProcessNode, silent, untilLeader } from "./in-process-node.js";
-import { memberOrigins } from "../src/ui/cors.js";
+import { loopbackHosts, memberOrigins } from "../src/ui/cors.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -36,6 +36,42 @@ function setup(size: number, extra: Record<string, unknown> = {}, opts: { uiDir?
   });
   return { app, driver, config };
 }
+
+describe("DNS rebinding", () => {
+  it("a loopback node refuses requests naming another host, even same-origin ones", async () => {
+    const { app, driver } = setup(1);
+    driver.start();
+    await untilLeader(driver);
+    // A page at evil.example whose name now resolves to 127.0.0.1: to the browser, the node is
+    // that page's own origin.
+    const rebound = { host: "evil.example:18001", origin: "http://evil.example:18001" };
+    for (const [method, url] of [
+      ["PUT", "/kv/k"],
+      ["GET", "/kv/k"],
+      ["POST", "/admin/snapshot"],
+      ["GET", "/status"],
+    ] as const) {
+      const res = await app.inject({ method, url, headers: rebound, ...(method === "PUT" ? { payload: "v" } : {}) });
+      expect(res.statusCode, `${method} ${url}`).toBe(403);
+      expect(res.json().error.code).toBe("host_not_allowed");
+    }
+    // A same-origin GET sends no Origin: the Host alone gives it away.
+    expect((await app.inject({ method: "GET", url: "/status", headers: { host: "evil.example:18001" } })).statusCode).toBe(403);
+    expect((await app.inject({ method: "GET", url: "/kv/k?consistency=stale" })).statusCode).toBe(404);
+    // The names this machine gives it still work, the page's own origin included.
+    for (const host of ["127.0.0.1:18001", "localhost:18001", "[::1]:18001"]) {
+      const res = await app.inject({ method: "PUT", url: "/kv/k", payload: "v", headers: { host, origin: `http://${host}` } });
+      expect(res.statusCode, host).toBe(200);
+    }
+  });
+
+  it("checks Host only on nodes that listen on a loopback address", () => {
+    expect(loopbackHosts({ host: "10.0.0.1", port: 8001 })).toBeUndefined();
+    const ok = loopbackHosts({ host: "127.0.0.1", port: 8001 })!;
+    expect(["127.0.0.1:8001", "LOCALHOST:8001", "[::1]:8001", "127.0.0.2", undefined].map(ok)).toEqual([true, true, true, true, true]);
+    expect(["evil.example:8001", "127.0.0.1.evil.example:8001", "localhost.evil.example", ""].map(ok)).toEqual([false, false, false, false]);
+  });
+});
 
 describe("CORS", () => {
   it("answers a preflight from a member's origin, and refuses one from elsewhere", async () => {

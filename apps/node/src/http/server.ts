@@ -11,7 +11,7 @@ import { AddressBook } from "../membership/address-book.js";
 import { addMember, describeMembers, removeMember, type AddMemberOutcome } from "../membership/admin.js";
 import type { NodeMetrics } from "../metrics/node-metrics.js";
 import type { RaftDriver, WriteOutcome } from "../raft-driver.js";
-import { memberOrigins, registerCors } from "../ui/cors.js";
+import { loopbackHosts, memberOrigins, registerCors } from "../ui/cors.js";
 import { registerEventStream, type EventFeed } from "../ui/event-stream.js";
 import { registerUiFiles } from "../ui/static-files.js";
 
@@ -88,7 +88,7 @@ export function buildHttpServer(o: HttpServerOptions): FastifyInstance {
   const book = o.book ?? new AddressBook(o.config.nodes);
   // First of the hooks, so that every answer to an allowed page (401s and redirects included)
   // carries CORS headers, and preflights need no token.
-  registerCors(app, memberOrigins(book, o.config.nodes, o.launcher));
+  registerCors(app, memberOrigins(book, o.config.nodes, o.launcher), loopbackHosts(o.self.http));
 
   // With an apiToken, writes and every admin route need it; reads, /status, /metrics and the
   // health checks stay open (monitoring must not need a secret). Routes are matched by their

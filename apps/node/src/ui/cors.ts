@@ -1,6 +1,6 @@
 import type { Membership } from "@raft-ts/core";
 import type { FastifyInstance } from "fastify";
-import { url, type NodeAddress } from "../config.js";
+import { isLoopback, url, type HostPort, type NodeAddress } from "../config.js";
 import type { AddressBook } from "../membership/address-book.js";
 
 /** What a cross-origin page may send: the methods of the API and the headers it reads. */
@@ -49,16 +49,41 @@ export function memberOrigins(book: AddressBook, configured: readonly NodeAddres
 }
 
 /**
+ * For a node whose HTTP API listens on a loopback address: the Host names it answers to (its own
+ * address, 127.x.x.x, localhost and [::1]). Only this machine can reach it, so a
+ * request naming any other host came through a name someone else controls that resolves here:
+ * a page doing DNS rebinding in a local browser, which would otherwise count as the node's own
+ * origin and could read, write and administer a cluster without an apiToken. Undefined for a
+ * node on another address, which clients may reach under any name.
+ */
+export function loopbackHosts(http: HostPort): ((host: string | undefined) => boolean) | undefined {
+  if (!isLoopback(http.host)) return undefined;
+  const own = http.host.toLowerCase();
+  return (host) => {
+    // No Host at all (HTTP/1.0 tools) is not a browser: browsers always send one.
+    if (host === undefined) return true;
+    // The name without its port: the port a rebinding page uses is ours anyway.
+    const h = host.toLowerCase();
+    const name = h.startsWith("[") ? h.slice(0, h.indexOf("]") + 1) : h.replace(/:\d*$/, "");
+    return name === own || name === "localhost" || name === "[::1]" || `[${own}]` === name || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
+  };
+}
+
+/**
  * CORS for the API: a request from an allowed origin gets Access-Control-Allow-Origin (on every
  * answer, redirects and errors included, since it is set before anything else runs), and a
  * preflight is answered here. A request whose Origin is neither allowed nor this server's own
  * (a page elsewhere, or "null") is refused with 403 before it reaches any route: a browser
  * would not let that page read the answer, and a write must not happen on its behalf either.
  * A request without an Origin header (curl, other nodes, same-origin navigation) costs one
- * property read.
+ * property read (two on a loopback node, whose Host is checked first: see loopbackHosts).
  */
-export function registerCors(app: FastifyInstance, allowed: (origin: string) => boolean): void {
+export function registerCors(app: FastifyInstance, allowed: (origin: string) => boolean, hostAllowed?: (host: string | undefined) => boolean): void {
   app.addHook("onRequest", (req, reply, done) => {
+    if (hostAllowed !== undefined && !hostAllowed(req.headers.host)) {
+      void reply.code(403).send({ error: { code: "host_not_allowed", message: "this node listens on a loopback address and answers only requests to 127.0.0.1, localhost or [::1]" } });
+      return;
+    }
     const origin = req.headers.origin;
     if (origin === undefined) {
       done();
