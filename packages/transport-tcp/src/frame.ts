@@ -1,4 +1,5 @@
 import type { Message } from "@raft-ts/core";
+import { ByteQueue } from "./byte-queue.js";
 import { messageSize, writeMessage } from "./codec.js";
 
 /**
@@ -116,10 +117,9 @@ export function frameLength(payloadSize: number): number {
 }
 
 /**
- * Cuts a byte stream into frames. Chunks are kept as received and joined only when a frame
- * spans several of them, so each byte is copied at most once (no quadratic re-concatenation
- * when a large frame arrives in many small reads). A frame inside one chunk is returned as a
- * window into it, without copying.
+ * Cuts a byte stream into frames. Chunks are kept as received (a ByteQueue) and joined only
+ * when a frame spans several of them, so each byte is copied at most once. A frame inside one
+ * chunk is returned as a window into it, without copying.
  *
  * The length is checked as soon as its four bytes are here, before any of the body is
  * buffered: a peer announcing a frame over the limit is refused at once.
@@ -128,10 +128,7 @@ export function frameLength(payloadSize: number): number {
  * has returned "incomplete" or "error".
  */
 export class FrameDecoder {
-  private readonly chunks: Buffer[] = [];
-  /** Read position inside chunks[0]. */
-  private head = 0;
-  private buffered = 0;
+  private readonly queue = new ByteQueue();
   /** The length of the frame whose header has been read, or -1 while awaiting a header. */
   private pending = -1;
   private failure: FrameReadResult | undefined;
@@ -147,50 +144,43 @@ export class FrameDecoder {
 
   /** Bytes received but not yet returned as frames. */
   get bufferedBytes(): number {
-    return this.buffered + (this.pending >= 0 ? LENGTH_PREFIX_BYTES : 0);
+    return this.queue.length + (this.pending >= 0 ? LENGTH_PREFIX_BYTES : 0);
   }
 
   /** True when the stream stopped inside a frame: a peer that vanished mid-frame. */
   get inFrame(): boolean {
-    return this.buffered > 0 || this.pending >= 0;
+    return this.queue.length > 0 || this.pending >= 0;
   }
 
   push(chunk: Buffer): void {
-    if (chunk.length === 0 || this.failure !== undefined) return;
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
+    if (this.failure === undefined) this.queue.push(chunk);
   }
 
   /** The next complete frame, "incomplete", or an error (after which it stays failed). */
   next(): FrameReadResult {
     if (this.failure !== undefined) return this.failure;
+    const queue = this.queue;
     if (this.pending < 0) {
-      if (this.buffered < LENGTH_PREFIX_BYTES) return INCOMPLETE;
-      const first = this.chunks[0]!;
-      let length: number;
-      if (first.length - this.head >= LENGTH_PREFIX_BYTES) {
-        length = first.readUInt32BE(this.head);
-        this.advance(first, LENGTH_PREFIX_BYTES);
-      } else {
-        length = this.join(LENGTH_PREFIX_BYTES).readUInt32BE(0);
-      }
+      if (queue.length < LENGTH_PREFIX_BYTES) return INCOMPLETE;
+      const length = queue.peekUInt32BE();
+      if (queue.contiguous(LENGTH_PREFIX_BYTES)) queue.skip(LENGTH_PREFIX_BYTES);
+      else queue.join(LENGTH_PREFIX_BYTES);
       if (length < MIN_FRAME_LENGTH) return this.fail("frame_too_small", length);
       if (length > this.limit) return this.fail("frame_too_large", length);
       this.pending = length;
     }
     const length = this.pending;
-    if (this.buffered < length) return INCOMPLETE;
+    if (queue.length < length) return INCOMPLETE;
     this.pending = -1;
-    const first = this.chunks[0]!;
     let bytes: Buffer;
     let start: number;
-    if (first.length - this.head >= length) {
+    if (queue.contiguous(length)) {
       // The common case: the frame lies inside one chunk. No copy, no view.
-      bytes = first;
-      start = this.head;
-      this.advance(first, length);
+      bytes = queue.front;
+      start = queue.offset;
+      queue.skip(length);
     } else {
-      bytes = this.join(length);
+      bytes = queue.join(length);
       start = 0;
     }
     const frame = this.frame;
@@ -202,48 +192,10 @@ export class FrameDecoder {
     return frame;
   }
 
-  /** Consumes n bytes that lie inside the first chunk. */
-  private advance(first: Buffer, n: number): void {
-    this.head += n;
-    this.buffered -= n;
-    if (this.head === first.length) {
-      this.chunks.shift();
-      this.head = 0;
-    }
-  }
-
   private fail(error: FrameError, length: number): FrameReadResult {
     // Release what was buffered: the connection is about to close.
-    this.chunks.length = 0;
-    this.buffered = 0;
-    this.head = 0;
+    this.queue.clear();
     this.failure = { type: "error", error, length };
     return this.failure;
-  }
-
-  /**
-   * Removes and returns the next n (<= buffered) bytes, which span chunks: one allocation,
-   * each byte copied once, the consumed chunks removed with a single splice.
-   */
-  private join(n: number): Buffer {
-    const out = Buffer.allocUnsafe(n);
-    let filled = 0;
-    let used = 0;
-    while (filled < n) {
-      const chunk = this.chunks[used]!;
-      const start = used === 0 ? this.head : 0;
-      const count = Math.min(chunk.length - start, n - filled);
-      chunk.copy(out, filled, start, start + count);
-      filled += count;
-      if (start + count === chunk.length) {
-        used++;
-        this.head = 0;
-      } else {
-        this.head = start + count;
-      }
-    }
-    this.chunks.splice(0, used);
-    this.buffered -= n;
-    return out;
   }
 }

@@ -1,5 +1,6 @@
 export { decodeMessage, encodeMessage, messageSize, tryDecodeMessage, writeMessage, type DecodeResult } from "./codec.js";
 export { DecodeError, EncodeError } from "./bytes.js";
+export { ByteQueue } from "./byte-queue.js";
 export {
   DEFAULTS,
   exposureWarning,
