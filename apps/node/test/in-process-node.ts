@@ -1,25 +1,34 @@
-import { MemoryStorage, RaftNode, SeededRng, type Message } from "@raft-ts/core";
+import { MemoryStorage, RaftNode, SeededRng, type Message, type RaftObserver } from "@raft-ts/core";
 import pino from "pino";
 import { expect } from "vitest";
 import { parseClusterConfig, type ClusterConfig } from "../src/config.js";
 import { KvStateMachine } from "../src/kv/state-machine.js";
-import { RaftDriver } from "../src/raft-driver.js";
+import { RaftDriver, type DriverMetrics } from "../src/raft-driver.js";
 
 export const silent = pino({ level: "silent" });
 
 /**
  * Node 1 of a cluster of `size` (Raft 127.0.0.1:1500N, HTTP 127.0.0.1:1800N, never bound) in
  * this process: MemoryStorage, the real driver and state machine, messages handed to `send`.
- * `configExtra` goes into the cluster config. Not started.
+ * `configExtra` goes into the cluster config; `wiring` plugs in the core's observer and the
+ * driver's metrics (the real metrics wiring, for the metrics tests). Not started.
  */
-export function inProcessNode(size: number, configExtra: Record<string, unknown> = {}, send: (m: Message) => void = () => {}) {
+export function inProcessNode(
+  size: number,
+  configExtra: Record<string, unknown> = {},
+  send: (m: Message) => void = () => {},
+  wiring: { observer?: RaftObserver; metrics?: DriverMetrics } = {},
+) {
   const config: ClusterConfig = parseClusterConfig({
     clusterId: "test",
     ...configExtra,
     nodes: Array.from({ length: size }, (_, i) => ({ id: i + 1, raft: `127.0.0.1:${15001 + i}`, http: `127.0.0.1:${18001 + i}` })),
   });
   const storage = new MemoryStorage();
-  const node = new RaftNode({ id: 1, voters: config.nodes.map((n) => n.id), electionTicks: 15, heartbeatTicks: 5, rng: new SeededRng(1) }, storage);
+  const node = new RaftNode(
+    { id: 1, voters: config.nodes.map((n) => n.id), electionTicks: 15, heartbeatTicks: 5, rng: new SeededRng(1), ...(wiring.observer === undefined ? {} : { observer: wiring.observer }) },
+    storage,
+  );
   const kv = new KvStateMachine();
   const driver = new RaftDriver({
     node,
@@ -33,6 +42,7 @@ export function inProcessNode(size: number, configExtra: Record<string, unknown>
     onFatal: (e) => {
       throw e;
     },
+    ...(wiring.metrics === undefined ? {} : { metrics: wiring.metrics }),
   });
   return { config, storage, node, kv, driver };
 }

@@ -1,13 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { MemoryStorage, RaftNode, SeededRng } from "@raft-ts/core";
-import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { parseClusterConfig } from "../src/config.js";
 import { buildHttpServer } from "../src/http/server.js";
-import { KvStateMachine } from "../src/kv/state-machine.js";
 import { METRICS } from "../src/metrics/catalog.js";
 import { NodeMetrics } from "../src/metrics/node-metrics.js";
-import { RaftDriver } from "../src/raft-driver.js";
+import { inProcessNode, silent } from "./in-process-node.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -16,26 +12,11 @@ afterEach(async () => {
 
 /** A single-node cluster with the real metrics wiring, served through fastify's inject. */
 async function singleNode() {
-  const config = parseClusterConfig({ clusterId: "test", nodes: [{ id: 1, raft: "127.0.0.1:15001", http: "127.0.0.1:18001" }] });
-  const storage = new MemoryStorage();
-  const metrics: NodeMetrics = new NodeMetrics(1, "test", [], () => ({ node: node.status(), logEntries: storage.lastIndex(), snapshotIndex: 0 }));
-  const node = new RaftNode({ id: 1, voters: [1], electionTicks: 15, heartbeatTicks: 5, rng: new SeededRng(1), observer: metrics.raftObserver() }, storage);
-  const kv = new KvStateMachine();
-  const driver = new RaftDriver({
-    node,
-    storage,
-    transport: { send: () => {} },
-    kv,
-    tickMs: 2,
-    logger: pino({ level: "silent" }),
-    maxPending: 100,
-    requestTimeoutMs: 2000,
-    onFatal: (e) => {
-      throw e;
-    },
-    metrics: metrics.driverMetrics(),
-  });
-  const app = buildHttpServer({ config, self: config.nodes[0]!, driver, kv, logger: pino({ level: "silent" }), metrics });
+  // The metrics read the node and its log, made just below; they are read only after that.
+  const metrics: NodeMetrics = new NodeMetrics(1, "test", [], () => ({ node: wired.node.status(), logEntries: wired.storage.lastIndex(), snapshotIndex: 0 }));
+  const wired = inProcessNode(1, {}, () => {}, { observer: metrics.raftObserver(), metrics: metrics.driverMetrics() });
+  const { config, node, kv, driver } = wired;
+  const app = buildHttpServer({ config, self: config.nodes[0]!, driver, kv, logger: silent, metrics });
   cleanups.push(async () => {
     driver.stop();
     await app.close();
